@@ -1,0 +1,493 @@
+"""Benchmark of the bastion tunnel against OpenSSH ``ssh -N -L`` through the same sshd.
+
+Where it sits: outside the package flow; it measures what ``kb tunnel up`` (issue 3, item 7)
+adds to the data path. Everything runs on 127.0.0.1: a real OpenSSH sshd as the bastion
+(:class:`platform_kb.lab.sshd.Sshd`) and nginx as the node, serving a Spark-UI-like page (one
+HTML page, 20 static assets) and a 200 MB file. Each path under test is a separate process, as
+a user runs it: ``ssh -N -L`` (the reference), ``kb tunnel up --backend openssh`` (the default),
+``kb tunnel up --backend paramiko`` (the fallback) and optionally sshtunnel 0.5.1 as shipped.
+The client is a minimal raw-socket HTTP/1.1 client, so its own overhead stays small.
+
+Figures (median over rounds; paths interleaved in every round):
+  keep-alive p50   one connection, sequential small requests
+  new-conn p50     one fresh connection per small request, sequential
+  page load        HTML on a fresh connection, then 20 assets over 6 parallel fresh connections
+  burst            640 fresh requests from 32 threads (wall time, errors)
+  bulk             200 MB on one connection (MB/s)
+
+Targets for the default backend, as ratios to OpenSSH: page load <= 1.25x, new-conn p50 <= 2x,
+burst <= 1.5x with zero errors, bulk >= 0.5x. Exit status 1 if the default backend misses one.
+
+Usage: .venv/bin/python bench/tunnel.py [--rounds 5] [--json] [--sshtunnel] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import paramiko
+
+from platform_kb.lab.processes import ProcessRecord, free_port, spawn, wait_for_port, wait_until
+from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb.tunnel.openssh import listening_ports
+
+ASSET_KB = (121, 87, 150, 45, 30, 12, 8, 5, 3, 2, 60, 25, 18, 9, 4, 70, 35, 15, 6, 1)  # Spark-UI-like mix
+HTML_KB = 24
+
+
+def asset_name(i: int) -> str:
+    return f"/assets/a{i:02d}.{'css' if i % 3 == 0 else 'js'}"
+
+
+SMALL = asset_name(ASSET_KB.index(2))  # a 2 KB asset for the latency figures
+BULK_MB = 200
+TARGETS = {"page_load": 1.25, "new_conn_p50": 2.0, "burst": 1.5, "bulk": 0.5}
+DEFAULT_PATH = "kb-openssh"
+
+NGINX_CONF = """\
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+{user}
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    client_body_temp_path {dir}/tmp/body;
+    proxy_temp_path {dir}/tmp/proxy;
+    fastcgi_temp_path {dir}/tmp/fastcgi;
+    uwsgi_temp_path {dir}/tmp/uwsgi;
+    scgi_temp_path {dir}/tmp/scgi;
+    types {{ text/html html; text/css css; application/javascript js; application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        root {site};
+    }}
+}}
+"""
+
+
+# --------------------------------------------------------------------------- the lab of the bench
+def make_site(root: Path) -> list[str]:
+    (root / "assets").mkdir(parents=True, exist_ok=True)
+    (root / "index.html").write_bytes(b"<!doctype html>" + b"x" * (HTML_KB * 1024))
+    paths = []
+    for i, kb in enumerate(ASSET_KB):
+        name = asset_name(i)
+        (root / name.lstrip("/")).write_bytes(os.urandom(kb * 1024))
+        paths.append(name)
+    with open(root / "bulk.bin", "wb") as f:
+        block = os.urandom(1024 * 1024)  # incompressible, though ssh compression is off anyway
+        for _ in range(BULK_MB):
+            f.write(block)
+    return paths
+
+
+def start_nginx(workdir: Path, site: Path) -> tuple[subprocess.Popen, ProcessRecord, int]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    (workdir / "tmp").mkdir(parents=True, exist_ok=True)
+    conf = workdir / "nginx.conf"
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(dir=workdir, port=port, site=site, user=user))
+    proc, record = spawn("nginx", [nginx, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"], workdir / "nginx.log")
+    wait_for_port("127.0.0.1", port, 10, proc, workdir / "nginx.log")
+    return proc, record, port
+
+
+@dataclass
+class Lab:
+    workdir: Path
+    sshd: Sshd
+    key: Path
+    known_hosts: Path
+    node_port: int
+    assets: list[str]
+    records: list[ProcessRecord] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- paths under test
+@dataclass
+class PathUnderTest:
+    name: str
+    label: str
+    start: Callable[[Lab], tuple[int, ProcessRecord | None]]
+    port: int = 0
+    record: ProcessRecord | None = None
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, log: Path) -> None:
+    ok = wait_until(lambda: proc.poll() is not None or port in listening_ports(proc.pid), 15, 0.01)
+    if not ok or proc.poll() is not None:
+        raise RuntimeError(f"tunnel process did not come up: {log.read_text(errors='replace')[-2000:]}")
+
+
+def start_openssh(lab: Lab) -> tuple[int, ProcessRecord]:
+    port = free_port()
+    argv = [
+        "ssh", "-N", "-F", "none", "-i", str(lab.key), "-p", str(lab.sshd.port),
+        "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
+        "-L", f"{port}:127.0.0.1:{lab.node_port}", "127.0.0.1",
+    ]  # fmt: skip
+    log = lab.workdir / "openssh.log"
+    proc, record = spawn("ssh", argv, log)
+    _wait_listening(proc, port, log)
+    return port, record
+
+
+def start_kb(backend: str) -> Callable[[Lab], tuple[int, ProcessRecord]]:
+    def start(lab: Lab) -> tuple[int, ProcessRecord]:
+        port = free_port()
+        argv = [
+            sys.executable, "-c", "from platform_kb.cli import main; main()", "tunnel", "up",
+            "--bastion", f"127.0.0.1:{lab.sshd.port}", "-i", str(lab.key), "--known-hosts", str(lab.known_hosts),
+            "-F", "none", "--backend", backend, "-L", f"{port}:127.0.0.1:{lab.node_port}",
+        ]  # fmt: skip
+        log = lab.workdir / f"kb-{backend}.log"
+        proc, record = spawn(f"kb-{backend}", argv, log)
+        ok = wait_until(lambda: proc.poll() is not None or "forward " in log.read_text(errors="replace"), 20)
+        if not ok or proc.poll() is not None:
+            raise RuntimeError(f"kb tunnel up did not come up: {log.read_text(errors='replace')[-2000:]}")
+        return port, record
+
+    return start
+
+
+SSHTUNNEL_SCRIPT = """
+import sys, time, sshtunnel
+server = sshtunnel.SSHTunnelForwarder(("127.0.0.1", {ssh_port}), ssh_username="{user}", ssh_pkey="{key}",
+    remote_bind_address=("127.0.0.1", {node_port}), local_bind_address=("127.0.0.1", {port}), allow_agent=False)
+server.start()
+print("ready", flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+def start_sshtunnel(lab: Lab) -> tuple[int, ProcessRecord]:
+    port = free_port()
+    import getpass
+
+    script = SSHTUNNEL_SCRIPT.format(
+        ssh_port=lab.sshd.port, user=getpass.getuser(), key=lab.key, node_port=lab.node_port, port=port
+    )
+    log = lab.workdir / "sshtunnel.log"
+    proc, record = spawn("sshtunnel", [sys.executable, "-c", script], log)
+    wait_for_port("127.0.0.1", port, 20, proc, log)
+    return port, record
+
+
+def start_direct(lab: Lab) -> tuple[int, None]:
+    return lab.node_port, None
+
+
+# --------------------------------------------------------------------------- a small HTTP client
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def get(sock: socket.socket, path: str, sink: bytearray | None = None) -> int:
+    """One GET on an open connection; returns the body size (raises on a non-200 or a short read)."""
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed before the response headers")
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1]
+    if status != b"200":
+        raise ConnectionError(f"HTTP {status.decode()}")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    remaining = length - len(body)
+    view = memoryview(sink) if sink is not None else memoryview(bytearray(min(remaining, 1 << 20) or 1))
+    while remaining > 0:
+        n = sock.recv_into(view[: min(remaining, len(view))])
+        if not n:
+            raise ConnectionError("connection closed in the body")
+        remaining -= n
+    return length
+
+
+def fresh_get(port: int, path: str) -> int:
+    with _connect(port) as sock:
+        return get(sock, path)
+
+
+def keepalive_p50(port: int, n: int) -> float:
+    times = []
+    with _connect(port) as sock:
+        get(sock, SMALL)
+        for _ in range(n):
+            t0 = time.perf_counter()
+            get(sock, SMALL)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def new_conn_p50(port: int, n: int) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fresh_get(port, SMALL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def page_load(port: int, assets: list[str], pool: ThreadPoolExecutor) -> float:
+    """HTML, then the assets over 6 parallel fresh connections (each keeps its connection, as browsers do)."""
+    t0 = time.perf_counter()
+    fresh_get(port, "/index.html")
+    todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for path in assets:
+        todo.put(path)
+
+    def worker() -> None:
+        with _connect(port) as sock:
+            while True:
+                try:
+                    path = todo.get_nowait()
+                except queue.Empty:
+                    return
+                get(sock, path)
+
+    for future in [pool.submit(worker) for _ in range(6)]:
+        future.result()
+    return time.perf_counter() - t0
+
+
+def burst(port: int, threads: int = 32, total: int = 640) -> tuple[float, int]:
+    errors = 0
+    lock = threading.Lock()
+    per_thread = total // threads
+    start = threading.Barrier(threads + 1)
+
+    def worker() -> None:
+        nonlocal errors
+        start.wait()
+        for _ in range(per_thread):
+            try:
+                fresh_get(port, SMALL)
+            except OSError:
+                with lock:
+                    errors += 1
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - t0, errors
+
+
+def bulk(port: int) -> float:
+    sink = bytearray(1 << 20)
+    with _connect(port) as sock:
+        t0 = time.perf_counter()
+        size = get(sock, "/bulk.bin", sink)
+        return size / (time.perf_counter() - t0) / 1e6
+
+
+# --------------------------------------------------------------------------- running it
+@dataclass
+class Figures:
+    keepalive_p50_ms: list[float] = field(default_factory=list)
+    new_conn_p50_ms: list[float] = field(default_factory=list)
+    page_load_ms: list[float] = field(default_factory=list)
+    burst_s: list[float] = field(default_factory=list)
+    burst_errors: list[int] = field(default_factory=list)
+    bulk_mb_s: list[float] = field(default_factory=list)
+
+    def medians(self) -> dict[str, float]:
+        return {k: statistics.median(v) for k, v in asdict(self).items() if v}
+
+
+def measure(path: PathUnderTest, lab: Lab, figures: Figures, pool: ThreadPoolExecutor, quick: bool) -> None:
+    port = path.port
+    fresh_get(port, SMALL)  # warm up
+    figures.keepalive_p50_ms.append(keepalive_p50(port, 100 if quick else 300) * 1e3)
+    figures.new_conn_p50_ms.append(new_conn_p50(port, 60 if quick else 200) * 1e3)
+    loads = [page_load(port, lab.assets, pool) for _ in range(5 if quick else 15)]
+    figures.page_load_ms.append(statistics.median(loads) * 1e3)
+    seconds, errors = burst(port)
+    figures.burst_s.append(seconds)
+    figures.burst_errors.append(errors)
+    figures.bulk_mb_s.append(bulk(port))
+
+
+def ratios(m: dict[str, float], ref: dict[str, float]) -> dict[str, float]:
+    return {
+        "page_load": m["page_load_ms"] / ref["page_load_ms"],
+        "new_conn_p50": m["new_conn_p50_ms"] / ref["new_conn_p50_ms"],
+        "burst": m["burst_s"] / ref["burst_s"],
+        "bulk": m["bulk_mb_s"] / ref["bulk_mb_s"],
+        "keepalive_p50": m["keepalive_p50_ms"] / ref["keepalive_p50_ms"],
+    }
+
+
+def verdict(r: dict[str, float], errors: int) -> dict[str, bool]:
+    return {
+        "page_load": r["page_load"] <= TARGETS["page_load"],
+        "new_conn_p50": r["new_conn_p50"] <= TARGETS["new_conn_p50"],
+        "burst": r["burst"] <= TARGETS["burst"] and errors == 0,
+        "bulk": r["bulk"] >= TARGETS["bulk"],
+    }
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "openssh": ssh_version,
+        "paramiko": paramiko.__version__,
+    }
+
+
+def build_paths(with_sshtunnel: bool) -> list[PathUnderTest]:
+    paths = [
+        PathUnderTest("direct", "direct (no tunnel)", start_direct),
+        PathUnderTest("openssh", "OpenSSH ssh -N -L", start_openssh),
+        PathUnderTest("kb-openssh", "kb tunnel up (openssh, default)", start_kb("openssh")),
+        PathUnderTest("kb-paramiko", "kb tunnel up (paramiko)", start_kb("paramiko")),
+    ]
+    if with_sshtunnel:
+        paths.append(PathUnderTest("sshtunnel", "sshtunnel 0.5.1 as shipped", start_sshtunnel))
+    return paths
+
+
+def run(rounds: int, with_sshtunnel: bool, quick: bool, progress: Callable[[str], None]) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="kb-bench-tunnel-"))
+    paths = build_paths(with_sshtunnel)
+    nginx_record = None
+    sshd = None
+    try:
+        site = workdir / "site"
+        assets = make_site(site)
+        _proc, nginx_record, node_port = start_nginx(workdir / "nginx", site)
+        key = generate_key(workdir / "client_key")
+        sshd = Sshd(workdir / "sshd", client_keys=[key], log_level="ERROR")
+        sshd.start()
+        known_hosts = workdir / "known_hosts"
+        known_hosts.write_text(sshd.known_hosts_line() + "\n")
+        lab = Lab(workdir, sshd, key, known_hosts, node_port, assets)
+        for path in paths:
+            path.port, path.record = path.start(lab)
+        figures = {p.name: Figures() for p in paths}
+        with ThreadPoolExecutor(6) as pool:
+            for r in range(rounds):
+                order = paths[r % len(paths) :] + paths[: r % len(paths)]
+                for path in order:
+                    progress(f"round {r + 1}/{rounds}: {path.label}")
+                    measure(path, lab, figures[path.name], pool, quick)
+        medians = {name: f.medians() for name, f in figures.items()}
+        result = {
+            "machine": machine(),
+            "rounds": rounds,
+            "targets": TARGETS,
+            "paths": {p.name: {"label": p.label, "median": medians[p.name], "runs": asdict(figures[p.name])} for p in paths},
+            "ratios": {},
+            "verdict": {},
+        }
+        ref = medians["openssh"]
+        for p in paths:
+            if p.name in ("direct", "openssh"):
+                continue
+            r = ratios(medians[p.name], ref)
+            result["ratios"][p.name] = r
+            result["verdict"][p.name] = verdict(r, max(figures[p.name].burst_errors))
+        result["default_backend_meets_targets"] = all(result["verdict"][DEFAULT_PATH].values())
+        return result
+    finally:
+        for path in paths:
+            if path.record is not None:
+                path.record.stop()
+        if sshd is not None:
+            sshd.stop()
+        if nginx_record is not None:
+            nginx_record.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def print_report(result: dict) -> None:
+    m = result["machine"]
+    print(f"machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, {m['openssh']}, Python {m['python']}, paramiko {m['paramiko']}")
+    print(f"medians of {result['rounds']} rounds\n")
+    header = f"{'path':34} {'keep-alive p50':>14} {'new-conn p50':>13} {'page load':>10} {'640 req/32 thr':>15} {'errors':>7} {'200 MB bulk':>12}"
+    print(header)
+    print("-" * len(header))
+    for data in result["paths"].values():
+        md = data["median"]
+        errors = max(data["runs"]["burst_errors"])
+        print(
+            f"{data['label']:34} {md['keepalive_p50_ms']:>11.2f} ms {md['new_conn_p50_ms']:>10.2f} ms "
+            f"{md['page_load_ms']:>7.1f} ms {md['burst_s']:>13.2f} s {errors:>7d} {md['bulk_mb_s']:>7.0f} MB/s"
+        )
+    t = result["targets"]
+    print(
+        f"\nratios to OpenSSH ssh -N -L (targets: page load <= {t['page_load']}x, new-conn p50 <= {t['new_conn_p50']}x, "
+        f"burst <= {t['burst']}x with 0 errors, bulk >= {t['bulk']}x)"
+    )
+    for name, r in result["ratios"].items():
+        v = result["verdict"][name]
+        mark = {True: "ok", False: "MISSED"}
+        print(
+            f"{result['paths'][name]['label']:34} page {r['page_load']:.2f}x {mark[v['page_load']]:6} "
+            f"new-conn {r['new_conn_p50']:.2f}x {mark[v['new_conn_p50']]:6} burst {r['burst']:.2f}x {mark[v['burst']]:6} "
+            f"bulk {r['bulk']:.2f}x {mark[v['bulk']]:6} (keep-alive {r['keepalive_p50']:.2f}x)"
+        )
+    status = "meets" if result["default_backend_meets_targets"] else "MISSES"
+    print(f"\ndefault backend ({result['paths'][DEFAULT_PATH]['label']}) {status} the four targets")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measurement rounds (median is reported; default 5)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--sshtunnel", action="store_true", help="also measure sshtunnel 0.5.1 as shipped (slow)")
+    parser.add_argument("--quick", action="store_true", help="fewer samples per round (for a smoke run)")
+    args = parser.parse_args(argv)
+    if shutil.which("ssh") is None or shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        print("bench/tunnel.py needs ssh, sshd and nginx (scripts/setup installs them)", file=sys.stderr)
+        return 2
+    result = run(args.rounds, args.sshtunnel, args.quick, lambda msg: print(msg, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_report(result)
+    return 0 if result["default_backend_meets_targets"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""``kb check``: validate write-ups, runbooks and internal links; exit 2 when anything is wrong.
+
+Parses nothing but the project root and delegates to :func:`platform_kb.check.run_check`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..check import run_check
+from ..errors import UsageProblem
+from ..paths import ProjectPaths
+
+
+@click.command(name="check")
+def command() -> None:
+    """Check front matter, runbook ids, runbook files (jupytext percent) and internal links."""
+    paths = ProjectPaths.discover()
+    report = run_check(paths)
+    for problem in report.problems:
+        click.echo(problem.format(paths.root), err=True)
+    counts = f"{report.writeups} write-ups, {report.runbooks} runbooks, {report.links} internal links"
+    if not report.ok:
+        raise UsageProblem(f"check failed: {len(report.problems)} problem(s) in {counts}")
+    click.echo(f"kb check: ok ({counts})")

@@ -1,0 +1,333 @@
+"""Command runners: where helm and kubectl actually run.
+
+The plan (``plan.py``) reads facts and yields :mod:`commands`; a runner executes them:
+
+* :class:`LocalRunner` — subprocess on the operator's machine; ``KUBECONFIG`` points at a
+  kubeconfig written by :func:`write_tunnel_kubeconfig` for the tunnel's local API address.
+* :class:`BastionRunner` — paramiko ``exec`` on the bastion; the host key is checked against
+  known_hosts (``RejectPolicy``, never ``AutoAddPolicy``); values files are copied over SFTP.
+* :class:`RecordingRunner` — records every command and returns canned results (tests: there is
+  no helm binary here).
+
+Each runner stages a command's files (``-f values.yaml``) in its working directory and runs the
+command there, so command lines stay identical whichever runner executes them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+import yaml
+
+from ..errors import KbError, MissingPrerequisite, UsageProblem
+from .commands import Command, Shell
+from .secrets import mask
+
+RUNNER_KINDS = ("local", "bastion")
+
+
+@dataclass(frozen=True)
+class Result:
+    rc: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+
+class CommandFailed(KbError):
+    """A command exited non-zero; the message carries the masked command line and stderr's tail."""
+
+    def __init__(self, command: Command, result: Result):
+        tail = "\n".join(mask(result.stderr, command.secrets()).strip().splitlines()[-8:])
+        super().__init__(f"`{command.line()}` failed with exit code {result.rc}" + (f":\n{tail}" if tail else ""))
+        self.command = command
+        self.result = result
+
+
+class Runner(Protocol):
+    name: str
+
+    def run(self, command: Command, check: bool = True) -> Result: ...
+
+    def has_tool(self, tool: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _checked(command: Command, result: Result, check: bool) -> Result:
+    if check and not result.ok:
+        raise CommandFailed(command, result)
+    return result
+
+
+# --- local --------------------------------------------------------------------------------------
+@dataclass
+class LocalRunner:
+    """Runs commands with subprocess in ``workdir`` (values files are written there)."""
+
+    workdir: Path
+    kubeconfig: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 900.0
+    name: str = "local"
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env}
+        if self.kubeconfig:
+            env["KUBECONFIG"] = str(self.kubeconfig)
+        return env
+
+    def has_tool(self, tool: str) -> bool:
+        return shutil.which(tool, path=self._env().get("PATH")) is not None
+
+    def run(self, command: Command, check: bool = True) -> Result:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for staged in command.files():
+            target = self.workdir / staged.name
+            target.write_text(staged.content, encoding="utf-8")
+            target.chmod(0o600)
+        try:
+            proc = subprocess.run(
+                list(command.argv()),
+                input=command.stdin(),
+                capture_output=True,
+                text=True,
+                cwd=self.workdir,
+                env=self._env(),
+                timeout=self.timeout,
+            )
+        except FileNotFoundError:
+            result = Result(127, "", f"{command.tool}: command not found on this machine")
+        except subprocess.TimeoutExpired:
+            result = Result(124, "", f"timed out after {self.timeout:.0f}s")
+        else:
+            result = Result(proc.returncode, proc.stdout, proc.stderr)
+        return _checked(command, result, check)
+
+    def close(self) -> None:
+        pass
+
+
+def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, context: str | None = None) -> Path:
+    """Copy ``source`` with the (current) context's cluster pointed at ``api_url`` (the tunnel's end).
+
+    For an ``https`` API server the original host name is kept as ``tls-server-name`` so the
+    server certificate still verifies through 127.0.0.1.
+    """
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise UsageProblem(f"kubeconfig not found: {path}")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    ctx_name = context or data.get("current-context")
+    ctx = next((c.get("context", {}) for c in data.get("contexts", []) if c.get("name") == ctx_name), None)
+    if ctx is None:
+        raise UsageProblem(f"kubeconfig {path}: context {ctx_name!r} not found")
+    cluster = next((c.get("cluster") for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), None)
+    if cluster is None:
+        raise UsageProblem(f"kubeconfig {path}: cluster {ctx.get('cluster')!r} not found")
+    original = urlparse(str(cluster.get("server", "")))
+    target = urlparse(api_url)
+    scheme = original.scheme or target.scheme or "https"
+    cluster["server"] = f"{scheme}://{target.hostname}:{target.port}"
+    if scheme == "https" and original.hostname and "tls-server-name" not in cluster:
+        cluster["tls-server-name"] = original.hostname
+    if context:
+        data["current-context"] = context
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    dest.chmod(0o600)
+    return dest
+
+
+# --- bastion --------------------------------------------------------------------------------------
+def _host_key_error(message: str) -> KbError:
+    """The tunnel's HostKeyError when that module exists (one error for one problem), else a KbError."""
+    try:
+        from ..tunnel import HostKeyError  # type: ignore[attr-defined]
+    except ImportError:
+        return KbError(message)
+    try:
+        return HostKeyError(message)
+    except TypeError:
+        return KbError(message)
+
+
+@dataclass
+class BastionRunner:
+    """Runs commands on the bastion over SSH (paramiko), in ``remote_dir`` there."""
+
+    host: str
+    port: int = 22
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    remote_dir: str = ".kb-install"
+    remote_env: dict[str, str] = field(default_factory=dict)
+    connect_timeout: float = 15.0
+    timeout: float = 900.0
+    name: str = "bastion"
+    _client: object | None = field(default=None, repr=False)
+
+    def _connect(self):
+        import paramiko
+
+        if self._client is not None:
+            return self._client
+        client = paramiko.SSHClient()
+        known = Path(self.known_hosts).expanduser() if self.known_hosts else Path("~/.ssh/known_hosts").expanduser()
+        if not known.is_file():
+            raise UsageProblem(f"known_hosts file not found: {known} (the bastion's host key must be known)")
+        client.load_host_keys(str(known))
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        try:
+            client.connect(
+                self.host,
+                port=self.port,
+                username=self.user or None,
+                key_filename=self.identity_file or None,
+                look_for_keys=not self.identity_file,
+                allow_agent=not self.identity_file,
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+            )
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise _host_key_error(
+                f"bastion {self.host}:{self.port}: host key does not match {known} — refusing to connect ({exc})"
+            ) from exc
+        except paramiko.SSHException as exc:
+            client.close()
+            if "not found in known_hosts" in str(exc):
+                raise _host_key_error(
+                    f"bastion {self.host}:{self.port}: host key not in {known} — add it first "
+                    "(ssh-keyscan, then compare the fingerprint out of band)"
+                ) from exc
+            raise KbError(f"bastion {self.host}:{self.port}: {exc}") from exc
+        except (OSError, socket.timeout) as exc:
+            client.close()
+            raise KbError(f"bastion {self.host}:{self.port}: cannot connect: {exc}") from exc
+        self._client = client
+        return client
+
+    def _exec(self, script: str, stdin: str | None) -> Result:
+        client = self._connect()
+        chan = client.get_transport().open_session(timeout=self.connect_timeout)  # type: ignore[attr-defined]
+        chan.settimeout(self.timeout)
+        chan.exec_command(script)
+        if stdin is not None:
+            chan.sendall(stdin.encode("utf-8"))
+        chan.shutdown_write()
+        out, err = bytearray(), bytearray()
+        while True:
+            if chan.recv_ready():
+                out += chan.recv(65536)
+            elif chan.recv_stderr_ready():
+                err += chan.recv_stderr(65536)
+            elif chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                break
+            else:
+                chan.status_event.wait(0.05)
+        rc = chan.recv_exit_status()
+        out += _drain(chan.recv_ready, chan.recv)
+        err += _drain(chan.recv_stderr_ready, chan.recv_stderr)
+        chan.close()
+        return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+    def _stage(self, command: Command) -> None:
+        files = command.files()
+        if not files:
+            return
+        client = self._connect()
+        self._exec(f"mkdir -p {shlex.quote(self.remote_dir)} && chmod 700 {shlex.quote(self.remote_dir)}", None)
+        sftp = client.open_sftp()  # type: ignore[attr-defined]
+        try:
+            for staged in files:
+                remote = f"{self.remote_dir.rstrip('/')}/{staged.name}"
+                with sftp.open(remote, "w") as handle:
+                    handle.write(staged.content.encode("utf-8"))
+                sftp.chmod(remote, 0o600)
+        finally:
+            sftp.close()
+
+    def script(self, command: Command) -> str:
+        """The shell line run on the bastion (``cd`` into the working directory, environment, command)."""
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.remote_env.items()))
+        prefix = f"mkdir -p {shlex.quote(self.remote_dir)} && cd {shlex.quote(self.remote_dir)} && "
+        return prefix + (f"env {env} " if env else "") + shlex.join(command.argv())
+
+    def run(self, command: Command, check: bool = True) -> Result:
+        self._stage(command)
+        return _checked(command, self._exec(self.script(command), command.stdin()), check)
+
+    def has_tool(self, tool: str) -> bool:
+        return self.run(Shell(("sh", "-c", f"command -v {shlex.quote(tool)}")), check=False).ok
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()  # type: ignore[attr-defined]
+            self._client = None
+
+
+def _drain(ready: Callable[[], bool], recv: Callable[[int], bytes]) -> bytes:
+    data = bytearray()
+    while ready():
+        chunk = recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+# --- recording (tests) ------------------------------------------------------------------------
+Responder = Callable[[Command], "Result | None"]
+
+
+@dataclass
+class RecordingRunner:
+    """Records the commands it is given; ``responder`` returns canned results (default: rc 0, no output)."""
+
+    responder: Responder | None = None
+    tools: tuple[str, ...] = ("helm", "kubectl")
+    name: str = "recording"
+    commands: list[Command] = field(default_factory=list)
+    staged: dict[str, str] = field(default_factory=dict)
+
+    def run(self, command: Command, check: bool = True) -> Result:
+        self.commands.append(command)
+        for staged in command.files():
+            self.staged[staged.name] = staged.content
+        result = self.responder(command) if self.responder else None
+        return _checked(command, result or Result(0), check)
+
+    def has_tool(self, tool: str) -> bool:
+        return tool in self.tools
+
+    def lines(self, mutating_only: bool = False) -> list[str]:
+        return [c.line() for c in self.commands if c.mutates or not mutating_only]
+
+    def close(self) -> None:
+        pass
+
+
+def require_tools(runner: Runner, tools: tuple[str, ...]) -> None:
+    """Stop before any change when the runner lacks a tool the apply needs."""
+    missing = [t for t in tools if not runner.has_tool(t)]
+    if missing:
+        raise MissingPrerequisite(
+            f"{', '.join(missing)} not found on the {runner.name} runner; install it there "
+            "(helm: https://helm.sh/docs/intro/install/, kubectl: the kubernetes-client package) "
+            "or choose the other runner (runner=local|bastion)"
+        )

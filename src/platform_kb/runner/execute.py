@@ -1,0 +1,314 @@
+"""``run_runbook()``: the whole of ``kb run`` as one linear pipeline of short steps.
+
+Where this sits in the flow (the CLI only parses flags and calls this)::
+
+    load      source.load_runbook               runbooks/<id>.py -> notebook + ParamSpecs
+    validate  validate.resolve_parameters       profile < params file < -p; UsageProblem -> exit 2,
+                                                nothing executed, no record
+    mask      secrets.Masker                    every resolved secret, before anything is written
+    record    records.RecordDir.create          runs/<id>/<UTC timestamp>/ (0700), latest ->
+    execute   engine.execute_notebook           papermill + IPC kernel; after each cell the
+                                                masked partial record is written
+    conclude  _conclude                         status passed | failed | error, exit 0 | 1
+    write     records.write_record              final masked output.ipynb + summary.json (0600)
+
+The kernel reports steps, findings, actions and secret *references* through a private state
+file (``platform_kb.runbook``); the runner reads it after every cell.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from papermill.exceptions import PapermillExecutionError
+
+from ..errors import UsageProblem
+from ..paths import ProjectPaths
+from ..profiles import load_profile
+from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
+from ..secrets import Masker, SecretError, resolve
+from .console import RunConsole
+from .engine import KernelLaunch, execute_notebook
+from .records import RecordDir, RunSummary, write_record
+from .source import RunbookSource, load_runbook
+from .validate import ResolvedParameters, read_params_file, resolve_parameters
+
+DEFAULT_TIMEOUT = 600.0
+STOPPED = "RunbookStopped"  # platform_kb.runbook.RunbookStopped: checks failed, not a crash
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    runbook: str
+    profile: str | None = None
+    params_file: Path | None = None
+    cli_params: tuple[tuple[str, str], ...] = ()
+    plan: bool = False
+    records: Path | None = None
+    timeout: float | None = DEFAULT_TIMEOUT  # per cell; None or 0: no limit
+    paths: ProjectPaths = field(default_factory=ProjectPaths.discover)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str
+    exit_code: int
+    record: Path
+    summary: dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- steps before execution ---------------------------------------------------------------------
+
+
+def validate_request(request: RunRequest, source: RunbookSource) -> ResolvedParameters:
+    """All parameter sources merged and checked (UsageProblem otherwise)."""
+    if request.timeout is not None and request.timeout < 0:
+        raise UsageProblem(f"--timeout must be >= 0 seconds, got {request.timeout}")
+    profile = load_profile(request.profile, request.paths).as_parameters() if request.profile else None
+    params_file = read_params_file(request.params_file) if request.params_file else None
+    return resolve_parameters(
+        source.params,
+        profile=profile,
+        params_file=params_file,
+        cli=list(request.cli_params),
+        base=request.paths.root,
+        params_file_name=f"params file {request.params_file}" if request.params_file else "params file",
+    )
+
+
+def kernel_env(state_path: Path, plan: bool, root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env[STATE_ENV] = str(state_path)
+    env[PLAN_ENV] = "1" if plan else "0"
+    env["KB_ROOT"] = str(root)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+# --- during execution ---------------------------------------------------------------------------
+
+
+def _label(cell: nbformat.NotebookNode) -> str:
+    if "injected-parameters" in cell.metadata.get("tags", []):
+        return "(injected parameters)"
+    if "parameters" in cell.metadata.get("tags", []):
+        return "(parameters)"
+    for line in cell.source.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line if len(line) <= 70 else line[:67] + "..."
+    return "(comments only)"
+
+
+def tidy_metadata(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    """papermill stamps ``input_path`` with the input itself (a whole NotebookNode here) and
+    ``output_path`` with None: record the runbook's relative path and the record's file name."""
+    meta = nb.metadata.setdefault("papermill", {})
+    meta["input_path"] = source
+    meta["output_path"] = "output.ipynb"
+    return nb
+
+
+class RunTracker:
+    """Listens to cell events: learns secrets, prints progress, writes the masked partial record."""
+
+    def __init__(self, record: RecordDir, summary: RunSummary, state_path: Path, masker: Masker, console: RunConsole, root: Path, total: int) -> None:
+        self.record, self.summary, self.state_path = record, summary, state_path
+        self.masker, self.console, self.root, self.total = masker, console, root, total
+        self.nb: nbformat.NotebookNode | None = None
+        self.state = RunState(runbook=summary.runbook, plan=summary.plan_mode)
+        self.position = 0
+        self.started = time.monotonic()
+        self.current_cell: int | None = None
+        self._known_secrets: set[str] = set()
+
+    def refresh_state(self) -> RunState:
+        state = read_state(self.state_path)
+        if state is not None:
+            self.state = state
+            for ref in state.secrets:
+                self._learn(ref)
+        return self.state
+
+    def _learn(self, ref: str) -> None:
+        if ref in self._known_secrets:
+            return
+        self._known_secrets.add(ref)
+        try:
+            self.masker.add(resolve(ref, base=self.root))
+        except SecretError:
+            pass  # the kernel could not resolve it either, so it has no value to leak
+
+    def cell_started(self, index: int, cell: nbformat.NotebookNode) -> None:
+        self.current_cell = index
+        self.started = time.monotonic()
+
+    def cell_finished(self, index: int, cell: nbformat.NotebookNode, nb: nbformat.NotebookNode) -> None:
+        self.nb = nb
+        if cell.cell_type != "code":
+            return
+        seconds = time.monotonic() - self.started
+        before_steps, before_findings = len(self.state.steps), len(self.state.findings)
+        state = self.refresh_state()
+        self.position += 1
+        ok = not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        self.console.cell(self.position, self.total, seconds, ok, _label(cell))
+        self.console.steps([s for s in state.steps[before_steps:] if s.status != "running"])
+        self.console.findings(state.findings[before_findings:])
+        fill_from_state(self.summary, state)
+        write_record(self.record, tidy_metadata(nb, self.summary.source), self.summary, self.masker)
+
+
+def fill_from_state(summary: RunSummary, state: RunState) -> None:
+    summary.steps = [{"name": s.name, "status": s.status, "seconds": s.seconds, **({"error": s.error} if s.error else {}), **({"reason": s.reason} if s.reason else {})} for s in state.steps]
+    summary.findings = [asdict(f) for f in state.findings]
+    refs = [str(summary.parameters[name]) for name in summary.secret_parameters if summary.parameters.get(name)]
+    summary.secret_references = list(dict.fromkeys(refs + state.secrets))
+    actions = [asdict(a) for a in state.actions]
+    summary.plan = actions if summary.plan_mode else []
+    summary.actions = [] if summary.plan_mode else actions
+
+
+# --- after execution ----------------------------------------------------------------------------
+
+
+def _failing_step(state: RunState) -> str | None:
+    for step in reversed(state.steps):
+        if step.status in ("failed", "running"):
+            return step.name
+    return None
+
+
+def _conclude(state: RunState, error: PapermillExecutionError | None) -> tuple[str, int]:
+    if error is not None:
+        return ("failed" if error.ename == STOPPED else "error"), 1
+    if any(f.severity == "error" for f in state.findings) or any(s.status == "failed" for s in state.steps):
+        return "failed", 1
+    return "passed", 0
+
+
+def _error_info(error: PapermillExecutionError, state: RunState, nb: nbformat.NotebookNode | None) -> dict[str, Any]:
+    step = _failing_step(state)
+    failed = [c for c in (nb.cells if nb is not None else []) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    cell_label = _label(failed[0]) if failed else None
+    return {"step": step, "cell": cell_label, "exec_count": error.exec_count, "ename": error.ename, "evalue": error.evalue}
+
+
+# --- the pipeline -------------------------------------------------------------------------------
+
+
+def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
+    """Run one runbook end to end (see the module docstring for the steps)."""
+    source = load_runbook(request.runbook, request.paths)
+    source.nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (platform-kb)", "language": "python"}
+    resolved = validate_request(request, source)
+    masker = Masker.of(resolved.secret_values)
+    console = RunConsole(masker, console_file)
+
+    started = _now()
+    record = RecordDir.create(request.records or request.paths.runs, source.id, started)
+    summary = RunSummary(
+        runbook=source.id,
+        title=source.title,
+        source=_relative(source.path, request.paths.root),
+        run=record.name,
+        started=_iso(started),
+        plan_mode=request.plan,
+        parameters=dict(resolved.values),
+        parameter_sources=dict(resolved.sources),
+        secret_parameters=[p.name for p in source.params if p.secret],
+    )
+    write_record(record, None, summary, masker)
+    console.header(source.id, source.title, str(record.path), request.plan, resolved.values, resolved.sources)
+
+    with tempfile.TemporaryDirectory(prefix="kb-run-") as work:  # 0700
+        state_path = Path(work) / "state.json"
+        total = sum(1 for c in source.nb.cells if c.cell_type == "code") + (1 if resolved.values else 0)
+        tracker = RunTracker(record, summary, state_path, masker, console, request.paths.root, total)
+        error = _execute(source, resolved, request, tracker, Path(work) / "kernel.log", console)
+        state = tracker.refresh_state()
+
+    status, exit_code = _conclude(state, error)
+    finished = _now()
+    fill_from_state(summary, state)
+    summary.finished, summary.seconds = _iso(finished), round((finished - started).total_seconds(), 3)
+    summary.status, summary.exit_code = status, exit_code
+    if error is not None:
+        summary.error = _error_info(error, state, tracker.nb)
+        where = f"step {summary.error['step']!r}" if summary.error["step"] else f"cell {summary.error['cell']!r}"
+        console.failure(where, error.ename, error.evalue, error.traceback)
+    if tracker.nb is not None:
+        tidy_metadata(tracker.nb, summary.source)
+    write_record(record, tracker.nb, summary, masker)
+
+    if request.plan:
+        console.plan(state.actions)
+    console.verdict(status, exit_code, str(record.path), state.findings)
+    return RunResult(status, exit_code, record.path, summary.to_json())
+
+
+def _execute(
+    source: RunbookSource,
+    resolved: ResolvedParameters,
+    request: RunRequest,
+    tracker: RunTracker,
+    kernel_log: Path,
+    console: RunConsole,
+) -> PapermillExecutionError | None:
+    """Run the cells; the executed notebook ends up in ``tracker.nb``. A cell error is returned; an
+    interruption or a crash of the machinery still leaves a (masked) partial record."""
+    timeout = request.timeout or None
+    with open(kernel_log, "wb") as log:
+        launch = KernelLaunch(env=kernel_env(tracker.state_path, request.plan, request.paths.root), cwd=request.paths.root, output=log)
+        try:
+            tracker.nb = execute_notebook(source.nb, resolved.values, tracker, launch, timeout)
+            return None
+        except PapermillExecutionError as exc:
+            if exc.ename == "DeadKernelError":
+                console.kernel_output(kernel_log.read_text(errors="replace"))
+            return exc
+        except BaseException as exc:
+            _write_crash(tracker, exc)
+            if not isinstance(exc, Exception):
+                raise
+            console.kernel_output(kernel_log.read_text(errors="replace"))
+            return PapermillExecutionError(
+                cell_index=tracker.current_cell if tracker.current_cell is not None else -1,
+                exec_count=None,
+                source="",
+                ename=type(exc).__name__,
+                evalue=str(exc),
+                traceback=[],
+            )
+
+
+def _write_crash(tracker: RunTracker, exc: BaseException) -> None:
+    summary = tracker.summary
+    fill_from_state(summary, tracker.refresh_state())
+    summary.status, summary.exit_code = "error", 1
+    summary.finished = _iso(_now())
+    summary.error = {"step": _failing_step(tracker.state), "cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+    nb = tidy_metadata(tracker.nb, summary.source) if tracker.nb is not None else None
+    write_record(tracker.record, nb, summary, tracker.masker)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path.name

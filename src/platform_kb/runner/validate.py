@@ -1,0 +1,206 @@
+"""Merge and check parameter values before any cell runs.
+
+Where this sits in the flow: ``params.parse_parameters`` → **validate.resolve_parameters** →
+execute. Sources merge in this order, later wins: the runbook's defaults < the profile
+(``Profile.as_parameters()``; names the runbook does not declare are ignored) < the params file
+(YAML mapping) < ``-p NAME VALUE``. Unknown names (params file, ``-p``), wrong types, values
+outside a declared range or choice list, missing required values, literal secrets and secret
+references that do not resolve are all reported together as one :class:`UsageProblem` naming each
+parameter; the caller then exits 2 with nothing executed and no record written.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import UsageProblem
+from ..secrets import SecretError, is_reference, resolve
+from .params import ParamSpec
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+_NONE = {"none", "null", "~"}
+
+
+@dataclass(frozen=True)
+class ResolvedParameters:
+    """The values papermill injects (secret parameters keep their reference) and, separately, the
+    resolved secret values — for the masker only, never written anywhere."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
+
+
+class _TypeMismatch(ValueError):
+    pass
+
+
+def coerce(type_name: str, value: Any, where: str) -> Any:
+    """Convert ``value`` to the declared type; strings (``-p``, quoted YAML) are parsed."""
+    try:
+        return _coerce(type_name, value)
+    except _TypeMismatch as exc:
+        raise UsageProblem(f"{where}: expected {type_name}, got {_show(value)}{exc}") from None
+
+
+def _coerce(type_name: str, value: Any) -> Any:
+    if type_name == "str":
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise _TypeMismatch("")
+    if type_name == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise _TypeMismatch(" (use true/false)")
+    if type_name == "int":
+        if isinstance(value, bool):
+            raise _TypeMismatch("")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip(), 10)
+            except ValueError:
+                raise _TypeMismatch("") from None
+        raise _TypeMismatch("")
+    if type_name == "float":
+        if isinstance(value, bool):
+            raise _TypeMismatch("")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise _TypeMismatch("") from None
+        raise _TypeMismatch("")
+    if type_name in ("list", "dict"):
+        wanted = list if type_name == "list" else dict
+        if isinstance(value, str):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise _TypeMismatch(" (not valid YAML/JSON)") from None
+        if isinstance(value, wanted):
+            return value
+        raise _TypeMismatch("")
+    raise _TypeMismatch(f" (unknown type {type_name})")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_params_file(path: Path) -> dict[str, Any]:
+    """A YAML mapping of parameter values."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageProblem(f"params file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageProblem(f"params file {path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise UsageProblem(f"params file {path}: expected a mapping of parameter names to values")
+    return data
+
+
+def _unknown(name: str, specs: Mapping[str, ParamSpec], where: str) -> str:
+    close = difflib.get_close_matches(name, list(specs), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    known = ", ".join(specs) or "none"
+    return f"{where}: unknown parameter {name!r}{hint}; this runbook declares: {known}"
+
+
+def _convert(spec: ParamSpec, value: Any, where: str) -> Any:
+    if value is None or (spec.nullable and isinstance(value, str) and value.strip().lower() in _NONE):
+        if spec.nullable or spec.required:
+            return None  # a missing required value is reported by _check
+        raise UsageProblem(f"{where}: parameter {spec.name!r} does not accept None (declared {spec.type})")
+    if spec.secret:
+        if not isinstance(value, str) or (value and not is_reference(value)):
+            raise UsageProblem(
+                f"{where}: parameter {spec.name!r} is a secret: pass a reference env:NAME or file:PATH, "
+                "not the value (the value was not recorded)"
+            )
+        return value
+    return coerce(spec.type, value, f"{where}: parameter {spec.name!r}")
+
+
+def _check(spec: ParamSpec, value: Any) -> str | None:
+    """The problem with a final value, or None."""
+    if value is None or value == "":
+        return f"parameter {spec.name!r} is required (pass -p {spec.name} VALUE)" if spec.required else None
+    if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+        span = spec.constraint_label().split(",")[0]
+        return f"parameter {spec.name!r}: {value!r} is outside the allowed range {span}"
+    if spec.choices and value not in spec.choices:
+        allowed = " | ".join(str(c) for c in spec.choices)
+        return f"parameter {spec.name!r}: {value!r} is not one of {allowed}"
+    return None
+
+
+def resolve_parameters(
+    specs: list[ParamSpec],
+    profile: Mapping[str, Any] | None = None,
+    params_file: Mapping[str, Any] | None = None,
+    cli: list[tuple[str, str]] | None = None,
+    base: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    params_file_name: str = "params file",
+) -> ResolvedParameters:
+    """Merge profile < params file < -p over the defaults and check everything (see module doc)."""
+    by_name = {s.name: s for s in specs}
+    values = {s.name: s.default for s in specs}
+    sources = {s.name: "default" for s in specs}
+    problems: list[str] = []
+
+    layers: list[tuple[str, list[tuple[str, Any]], bool]] = [
+        ("profile", list((profile or {}).items()), False),
+        (params_file_name, list((params_file or {}).items()), True),
+        ("-p", list(cli or []), True),
+    ]
+    for where, items, strict in layers:
+        for name, raw in items:
+            spec = by_name.get(name)
+            if spec is None:
+                if strict:
+                    problems.append(_unknown(name, by_name, where))
+                continue
+            try:
+                values[name] = _convert(spec, raw, where)
+                sources[name] = where
+            except UsageProblem as exc:
+                problems.append(str(exc))
+
+    secret_values: list[str] = []
+    for spec in specs:
+        problem = _check(spec, values[spec.name])
+        if problem:
+            problems.append(problem)
+        elif spec.secret and values[spec.name]:
+            # resolved here only to mask it; an optional secret that does not resolve is left to
+            # the kernel (rb.secret fails there with the same message if the runbook uses it)
+            try:
+                env = dict(environ) if environ is not None else None
+                secret_values.append(resolve(values[spec.name], base=base, environ=env))
+            except SecretError as exc:
+                if spec.required:
+                    problems.append(f"parameter {spec.name!r}: {exc}")
+    if problems:
+        raise UsageProblem("invalid parameters:\n  " + "\n  ".join(dict.fromkeys(problems)))
+    return ResolvedParameters(values=values, sources=sources, secret_values=tuple(secret_values))

@@ -1,0 +1,177 @@
+"""The in-process data path of the paramiko backend: local listeners -> direct-tcpip channels.
+
+Fourth step of the tunnel flow (paramiko backend only; the OpenSSH backend leaves the data path
+to ``ssh``). Each :class:`Listener` owns one bound local socket; an accept thread hands every new
+connection to its own handler thread, which opens a ``direct-tcpip`` channel on the *current*
+bastion session (after a reconnect that is the new one) and pumps bytes both ways with blocking
+calls — one thread per direction, no select loop and no polling timeouts, so a request is
+forwarded the moment it arrives. Accepted sockets get ``TCP_NODELAY`` like the SSH socket.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import paramiko
+
+from ..profiles import ForwardSpec
+from .errors import LocalPortInUse
+from .session import SshSession, quickack, tune_socket
+
+log = logging.getLogger("platform_kb.tunnel")
+
+CHUNK = 256 * 1024
+
+
+@dataclass
+class Listener:
+    """One forward's bound local socket (bound before any SSH connection, so port 0 resolves early)."""
+
+    spec: ForwardSpec
+    sock: socket.socket
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.sock.getsockname()[:2]
+        return host, port
+
+
+@dataclass
+class Forwarder:
+    """Accept threads for all listeners; connections go over ``session()`` (None while reconnecting)."""
+
+    listeners: list[Listener]
+    session: Callable[[float], SshSession | None]
+    channel_timeout: float = 10.0
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _conns: set[socket.socket] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        for listener in self.listeners:
+            thread = threading.Thread(
+                target=self._accept_loop, args=(listener,), name=f"kb-tunnel-accept-{listener.spec.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop accepting, close every open connection, release the local ports."""
+        self._stopping.set()
+        for listener in self.listeners:
+            try:
+                listener.sock.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+            except OSError:
+                pass
+            listener.sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            _close_quietly(conn)
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _accept_loop(self, listener: Listener) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, peer = listener.sock.accept()
+            except OSError:
+                return
+            tune_socket(conn)
+            with self._lock:
+                self._conns.add(conn)
+            threading.Thread(
+                target=self._handle, args=(listener.spec, conn, peer), name="kb-tunnel-conn", daemon=True
+            ).start()
+
+    def _handle(self, spec: ForwardSpec, conn: socket.socket, peer: tuple[str, int]) -> None:
+        channel = None
+        try:
+            channel = self._open(spec, peer)
+            if channel is None:
+                return
+            back = threading.Thread(target=_pump_channel_to_socket, args=(channel, conn), daemon=True)
+            back.start()
+            _pump_socket_to_channel(conn, channel)
+            back.join()
+        finally:
+            if channel is not None:
+                channel.close()
+            _close_quietly(conn)
+            with self._lock:
+                self._conns.discard(conn)
+
+    def _open(self, spec: ForwardSpec, peer: tuple[str, int]) -> paramiko.Channel | None:
+        session = self.session(self.channel_timeout)
+        if session is None:
+            log.warning("forward %s: no bastion connection, dropping a connection from %s:%s", spec.name, *peer[:2])
+            return None
+        try:
+            return session.open_channel(spec.remote_host, spec.remote_port, peer[:2], self.channel_timeout)
+        except paramiko.ChannelException as exc:
+            log.warning(
+                "forward %s: %s:%s refused by the bastion side: %s",
+                spec.name,
+                spec.remote_host,
+                spec.remote_port,
+                exc.text,
+            )
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            log.warning("forward %s: channel open failed: %s", spec.name, exc)
+        return None
+
+
+def _pump_socket_to_channel(conn: socket.socket, channel: paramiko.Channel) -> None:
+    try:
+        while True:
+            quickack(conn)  # a client writing one request in two pieces must not wait for our delayed ACK
+            data = conn.recv(CHUNK)
+            if not data:
+                channel.shutdown_write()  # EOF to the remote end, keep reading its answer
+                return
+            channel.sendall(data)
+    except (OSError, EOFError, paramiko.SSHException):
+        channel.close()
+
+
+def _pump_channel_to_socket(channel: paramiko.Channel, conn: socket.socket) -> None:
+    try:
+        while True:
+            data = channel.recv(CHUNK)
+            if not data:
+                conn.shutdown(socket.SHUT_WR)
+                return
+            conn.sendall(data)
+    except (OSError, EOFError, paramiko.SSHException):
+        _close_quietly(conn)
+
+
+def _close_quietly(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
+def bind_listener(spec: ForwardSpec) -> Listener:
+    """Bind ``spec``'s local address (port 0 picks a free one); LocalPortInUse if taken."""
+    family = socket.AF_INET6 if ":" in spec.local_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as ssh does; TIME_WAIT must not block a restart
+    try:
+        sock.bind((spec.local_host, spec.local_port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise LocalPortInUse(
+            f"forward {spec.name}: cannot listen on {spec.local_host}:{spec.local_port}: {exc.strerror}"
+            + (" (another process uses it; pick another port or 0 for a free one)" if exc.errno == errno.EADDRINUSE else "")
+        ) from exc
+    return Listener(spec, sock)

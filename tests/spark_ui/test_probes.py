@@ -1,0 +1,201 @@
+"""HTTP probes: browser-exact resolution, nothing sent off loopback, bounded waits, real wire results."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from platform_kb.probes import (
+    HttpResult,
+    Prober,
+    extract_assets,
+    is_loopback_host,
+    resolve,
+    why_not_requested,
+)
+
+HTTP = Path(__file__).parent / "data" / "http"
+
+
+def _refuse_all() -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"a request was sent: {request.url}")
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("//jobs/", "http://jobs/"),  # protocol-relative: the HOST "jobs"
+        ("//static/bootstrap.min.css", "http://static/bootstrap.min.css"),
+        (
+            "/spark-ui/spark/long-test/static/webui.js",
+            "http://127.0.0.1:8080/spark-ui/spark/long-test/static/webui.js",
+        ),
+        ("static/webui.js", "http://127.0.0.1:8080/spark-ui/spark/long-test/jobs/static/webui.js"),
+        ("../static/webui.js", "http://127.0.0.1:8080/spark-ui/spark/long-test/static/webui.js"),
+        ("https://cdn.example.com/x.js", "https://cdn.example.com/x.js"),
+    ],
+)
+def test_resolution_is_the_browsers(ref, expected):
+    assert resolve("http://127.0.0.1:8080/spark-ui/spark/long-test/jobs/", ref) == expected
+
+
+def test_base_href_is_honoured():
+    html = '<html><head><base href="/p/"><link rel="stylesheet" href="a.css"></head></html>'
+    refs, base = extract_assets(html)
+    assert base == "/p/"
+    assert resolve("http://127.0.0.1:8080/x/y/", refs[0].ref, base) == "http://127.0.0.1:8080/p/a.css"
+
+
+def test_extracts_every_stylesheet_and_script_from_a_real_spark_page():
+    refs, base = extract_assets((HTTP / "jobs-proxybase-root.html").read_text(encoding="utf-8"))
+    assert base is None
+    kinds = [r.kind for r in refs]
+    assert kinds.count("css") == 4 and kinds.count("js") == 10
+    assert all(r.ref.startswith("//static/") for r in refs)
+    assert "//static/spark-logo.svg" not in {r.ref for r in refs}  # rel="shortcut icon" is not CSS/JS
+
+
+def test_rel_tokens_and_inline_scripts():
+    html = (
+        '<link rel="Alternate StyleSheet" href="/a.css"><link rel="icon" href="/i.svg">'
+        '<script>inline()</script><script src="/b.js"/><script src="/b.js"></script>'
+    )
+    refs, _ = extract_assets(html)
+    assert [(r.kind, r.ref) for r in refs] == [("css", "/a.css"), ("js", "/b.js")]
+
+
+@pytest.mark.parametrize(
+    ("host", "ok"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.7", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("jobs", False),
+        ("static", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_loopback_only(host, ok):
+    assert is_loopback_host(host) is ok
+
+
+def test_off_loopback_urls_are_broken_without_any_traffic():
+    with Prober(transport=_refuse_all()) as prober:
+        for url in (
+            "http://jobs/",
+            "http://static/bootstrap.min.css",
+            "https://cdn.example.com/x.js",
+            "ftp://127.0.0.1/x",
+        ):
+            result = prober.get(url)
+            assert result.status is None and result.error
+            assert result.status_line.startswith("(응답 없음:")
+        assert prober.requests == []
+    assert "호스트 `jobs`" in (why_not_requested("http://jobs/") or "")
+
+
+def test_assets_of_a_proxybase_root_page_are_all_broken_and_never_requested():
+    page = HttpResult(
+        url="http://127.0.0.1:8080/jobs/",
+        status=200,
+        reason="OK",
+        body=(HTTP / "jobs-proxybase-root.html").read_text(encoding="utf-8"),
+    )
+    with Prober(transport=_refuse_all()) as prober:
+        assets = prober.assets(page)
+        assert prober.requests == []
+    assert len(assets) == 14 and all(a.broken and a.result is None for a in assets)
+    assert {a.url.split("/")[2] for a in assets} == {"static"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        status, headers, body = self.routes.get(self.path, (404, {}, b"nope"))
+        self.send_response(status)
+        for k, v in {
+            **headers,
+            "Content-Length": str(len(body)),
+            "X-Seen-Host": self.headers.get("Host", ""),
+        }.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    _Handler.routes = {
+        "/p/": (302, {"Location": "/p/jobs/"}, b""),
+        "/p/jobs/": (
+            200,
+            {"Content-Type": "text/html; charset=utf-8"},
+            (HTTP / "jobs-proxybase-prefix.html").read_bytes().replace(b"/spark-ui/spark/long-test/", b"/p/"),
+        ),
+        "/p/static/bootstrap.min.css": (200, {"Content-Type": "text/css"}, b"body{}"),
+    }
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_real_wire_status_line_location_and_host(server):
+    with Prober() as prober:
+        r = prober.get(server + "/p/", host="spark.homelab")
+        assert r.status_line == "HTTP/1.1 302 Found"
+        assert r.location == "/p/jobs/"
+        assert r.evidence() == "HTTP/1.1 302 Found; Location: /p/jobs/"
+        page = prober.get(server + "/p/jobs/", host="spark.homelab")
+        assert page.ok and "<html" in page.body
+        assets = prober.assets(page)
+    ok = [a for a in assets if not a.broken]
+    assert [a.asset.ref for a in ok] == ["/p/static/bootstrap.min.css"]
+    assert all(a.result is not None and a.result.host_header == "spark.homelab" for a in assets)
+    assert {a.result.status for a in assets if a.broken} == {404}
+
+
+def test_connection_refused_is_a_result_not_an_exception():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with Prober() as prober:
+        r = prober.get(f"http://127.0.0.1:{port}/")
+    assert r.status is None and "ConnectError" in (r.error or "")
+
+
+def test_a_silent_server_is_cut_off_by_the_timeout():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        with Prober(timeout=httpx.Timeout(0.5, connect=0.5)) as prober:
+            r = prober.get(f"http://127.0.0.1:{port}/")
+        assert time.monotonic() - started < 3
+    assert r.status is None and "Timeout" in (r.error or "")
