@@ -326,17 +326,43 @@ class Figures:
         return {k: statistics.median(v) for k, v in asdict(self).items() if v}
 
 
-def measure(path: PathUnderTest, lab: Lab, figures: Figures, pool: ThreadPoolExecutor, quick: bool) -> None:
-    port = path.port
-    fresh_get(port, SMALL)  # warm up
-    figures.keepalive_p50_ms.append(keepalive_p50(port, 100 if quick else 300) * 1e3)
-    figures.new_conn_p50_ms.append(new_conn_p50(port, 60 if quick else 200) * 1e3)
-    loads = [page_load(port, lab.assets, pool) for _ in range(5 if quick else 15)]
-    figures.page_load_ms.append(statistics.median(loads) * 1e3)
-    seconds, errors = burst(port)
-    figures.burst_s.append(seconds)
-    figures.burst_errors.append(errors)
-    figures.bulk_mb_s.append(bulk(port))
+def measure_round(
+    paths: list[PathUnderTest], lab: Lab, figures: dict[str, Figures], pool: ThreadPoolExecutor, quick: bool
+) -> None:
+    """One round. Latency samples alternate between the paths one by one, so a burst of load from
+    elsewhere on the machine hits every path alike; burst and bulk run once per path per round."""
+    keepalive = {p.name: [] for p in paths}
+    new_conn = {p.name: [] for p in paths}
+    loads = {p.name: [] for p in paths}
+    socks = {p.name: _connect(p.port) for p in paths}
+    try:
+        for p in paths:
+            get(socks[p.name], SMALL)  # warm up
+        for _ in range(100 if quick else 300):
+            for p in paths:
+                t0 = time.perf_counter()
+                get(socks[p.name], SMALL)
+                keepalive[p.name].append(time.perf_counter() - t0)
+    finally:
+        for sock in socks.values():
+            sock.close()
+    for _ in range(60 if quick else 200):
+        for p in paths:
+            t0 = time.perf_counter()
+            fresh_get(p.port, SMALL)
+            new_conn[p.name].append(time.perf_counter() - t0)
+    for _ in range(10 if quick else 40):
+        for p in paths:
+            loads[p.name].append(page_load(p.port, lab.assets, pool))
+    for p in paths:
+        f = figures[p.name]
+        f.keepalive_p50_ms.append(statistics.median(keepalive[p.name]) * 1e3)
+        f.new_conn_p50_ms.append(statistics.median(new_conn[p.name]) * 1e3)
+        f.page_load_ms.append(statistics.median(loads[p.name]) * 1e3)
+        seconds, errors = burst(p.port)
+        f.burst_s.append(seconds)
+        f.burst_errors.append(errors)
+        f.bulk_mb_s.append(bulk(p.port))
 
 
 def ratios(m: dict[str, float], ref: dict[str, float]) -> dict[str, float]:
@@ -407,10 +433,9 @@ def run(rounds: int, with_sshtunnel: bool, quick: bool, progress: Callable[[str]
         figures = {p.name: Figures() for p in paths}
         with ThreadPoolExecutor(6) as pool:
             for r in range(rounds):
+                progress(f"round {r + 1}/{rounds}")
                 order = paths[r % len(paths) :] + paths[: r % len(paths)]
-                for path in order:
-                    progress(f"round {r + 1}/{rounds}: {path.label}")
-                    measure(path, lab, figures[path.name], pool, quick)
+                measure_round(order, lab, figures, pool, quick)
         medians = {name: f.medians() for name, f in figures.items()}
         result = {
             "machine": machine(),

@@ -66,7 +66,9 @@ def runbook_problems(path: Path) -> list[Problem]:
     """A runbook must be named like an id and be a jupytext percent file whose code compiles."""
     problems = []
     if not re.match(NAME_PATTERN, path.stem) or path.stem == "index":
-        problems.append(Problem(path, f"runbook id {path.stem!r} must match {NAME_PATTERN} and not be 'index'"))
+        problems.append(
+            Problem(path, f"runbook id {path.stem!r} must match {NAME_PATTERN} and not be 'index'")
+        )
     text = path.read_text(encoding="utf-8")
     markers = [text.count("\n", 0, m.start()) + 1 for m in _CELL_MARKER.finditer(text)]
     if not markers:
@@ -149,9 +151,13 @@ class _LinkChecker:
     def check_anchor(self, file: Path, line: int, page: Path, anchor: str, shown: str) -> None:
         source = self.page_source(page)
         if anchor and source is not None and anchor not in self.anchors.of(page, source):
-            self.problems.append(Problem(file, f"link {shown!r}: no heading or id '#{anchor}' in that page", line))
+            self.problems.append(
+                Problem(file, f"link {shown!r}: no heading or id '#{anchor}' in that page", line)
+            )
 
-    def check_file(self, file: Path, text: str, own_page: Path, to_page: Callable[[Path], Path | None]) -> None:
+    def check_file(
+        self, file: Path, text: str, own_page: Path, to_page: Callable[[Path], Path | None]
+    ) -> None:
         """``to_page`` maps a resolved target file to the docs page it becomes (None: not published)."""
         planned = self.planned
         for link in iter_links(text):
@@ -164,11 +170,15 @@ class _LinkChecker:
                 self.check_anchor(file, link.line, own_page, anchor, target)
                 continue
             if path.startswith("/"):
-                self.problems.append(Problem(file, f"link {target!r}: absolute path; use a relative link", link.line))
+                self.problems.append(
+                    Problem(file, f"link {target!r}: absolute path; use a relative link", link.line)
+                )
                 continue
             resolved = Path(_normpath(file.parent / path))
             if path.endswith("/") or resolved.is_dir():
-                self.problems.append(Problem(file, f"link {target!r}: points to a folder; link to a file", link.line))
+                self.problems.append(
+                    Problem(file, f"link {target!r}: points to a folder; link to a file", link.line)
+                )
                 continue
             page = to_page(resolved)
             if page is None:
@@ -201,7 +211,9 @@ def link_problems(
     paths: ProjectPaths, writeups: list[Writeup], runbook_ids: set[str], render: Callable[[str], str]
 ) -> tuple[int, list[Problem]]:
     layout = SiteLayout(paths)
-    checker = _LinkChecker(paths, {layout.issue_page(w.path): w for w in writeups}, runbook_ids, _Anchors(render))
+    checker = _LinkChecker(
+        paths, {layout.issue_page(w.path): w for w in writeups}, runbook_ids, _Anchors(render)
+    )
 
     def in_docs(resolved: Path) -> Path | None:
         return resolved if resolved.is_relative_to(paths.docs) else None
@@ -238,7 +250,10 @@ def run_check(paths: ProjectPaths) -> CheckReport:
         for runbook_id in writeup.runbooks:
             if runbook_id not in runbook_ids:
                 problems.append(
-                    Problem(writeup.path, f"runbooks: no runbook {runbook_id!r} (expected runbooks/{runbook_id}.py)")
+                    Problem(
+                        writeup.path,
+                        f"runbooks: no runbook {runbook_id!r} (expected runbooks/{runbook_id}.py)",
+                    )
                 )
     for runbook in runbooks:
         problems += runbook_problems(runbook)

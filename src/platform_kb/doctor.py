@@ -203,7 +203,7 @@ class ToolSpec:
 
 TOOLS = (
     ToolSpec(
-        "ssh", "openssh-client", "reaching the bastion by hand, resolving ~/.ssh/config aliases", ("-V",)
+        "ssh", "openssh-client", "reaching the bastion by hand and the tunnel's openssh backend", ("-V",)
     ),
     ToolSpec("ssh-keygen", "openssh-client", "creating keys and checking fingerprints"),
     ToolSpec("sshd", "openssh-server", "the lab's bastion", lab_only=True),

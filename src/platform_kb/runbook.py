@@ -194,9 +194,13 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None
 
 def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
     cols = list(columns) if columns else list(dict.fromkeys(k for row in rows for k in row))
-    cells = [[str(c) for c in cols]] + [["" if r.get(c) is None else str(r.get(c)) for c in cols] for r in rows]
+    cells = [[str(c) for c in cols]] + [
+        ["" if r.get(c) is None else str(r.get(c)) for c in cols] for r in rows
+    ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(cols))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells)
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    )
 
 
 # --- the API ------------------------------------------------------------------------------------
@@ -300,7 +304,9 @@ class Runbook:
         """Markdown narrative (Korean), rendered in the notebook and on the site."""
         _show(str(markdown))
 
-    def table(self, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> None:
+    def table(
+        self, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None
+    ) -> None:
         rows = list(rows)
         md = markdown_table(rows, columns)
         plain = plain_table(rows, columns)
@@ -320,7 +326,9 @@ class Runbook:
     ) -> FindingRecord:
         """Record a finding with a stable id; severity ``error`` makes the run ``failed``."""
         if severity not in SEVERITIES:
-            raise ValueError(f"finding {id!r}: severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+            raise ValueError(
+                f"finding {id!r}: severity must be one of {', '.join(SEVERITIES)}, got {severity!r}"
+            )
         if not _FINDING_ID.match(str(id)):
             raise ValueError(f"finding id must be lowercase letters, digits and '-', got {id!r}")
         record = FindingRecord(
@@ -356,9 +364,14 @@ class Runbook:
 
     def report(self) -> None:
         """Show the steps and findings so far as two tables (a good last cell)."""
-        self.table([{"단계": s.name, "상태": s.status, "초": s.seconds} for s in self.state.steps], title="단계")
+        self.table(
+            [{"단계": s.name, "상태": s.status, "초": s.seconds} for s in self.state.steps], title="단계"
+        )
         if self.state.findings:
-            rows = [{"id": f.id, "심각도": f.severity, "제목": f.title, "해결": f.fix} for f in self.state.findings]
+            rows = [
+                {"id": f.id, "심각도": f.severity, "제목": f.title, "해결": f.fix}
+                for f in self.state.findings
+            ]
             self.table(rows, title="발견 사항")
         else:
             self.say("발견 사항 없음.")
@@ -397,7 +410,10 @@ class Runbook:
         self.state.actions.append(record)
         self._flush()
         if self.plan:
-            _show(self._action_markdown(record, "계획(실행 안 함)"), f"[plan] {record.command_line or record.description}")
+            _show(
+                self._action_markdown(record, "계획(실행 안 함)"),
+                f"[plan] {record.command_line or record.description}",
+            )
             return None
         started = time.monotonic()
         try:

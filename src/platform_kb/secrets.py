@@ -123,9 +123,7 @@ class Masker:
 
     def add(self, secret: str) -> None:
         if len(secret) < MIN_SECRET_LENGTH:
-            raise SecretError(
-                f"a secret shorter than {MIN_SECRET_LENGTH} characters cannot be masked safely"
-            )
+            raise SecretError(f"a secret shorter than {MIN_SECRET_LENGTH} characters cannot be masked safely")
         known = set(self._forms)
         known.update(encodings(secret))
         self._forms = sorted(known, key=len, reverse=True)
@@ -144,7 +142,9 @@ class Masker:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return type(value)((self.text(k) if isinstance(k, str) else k, self.data(v)) for k, v in value.items())
+            return type(value)(
+                (self.text(k) if isinstance(k, str) else k, self.data(v)) for k, v in value.items()
+            )
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value

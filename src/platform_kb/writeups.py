@@ -47,8 +47,16 @@ FRONT_MATTER_SCHEMA: dict = {
         "date": {"type": "string", "pattern": DATE_PATTERN},
         "participants": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
         "status": {"enum": list(STATUS_LABELS)},
-        "components": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": NAME_PATTERN}},
-        "runbooks": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": NAME_PATTERN}},
+        "components": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": NAME_PATTERN},
+        },
+        "runbooks": {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "pattern": NAME_PATTERN},
+        },
         "tags": {"type": "array", "uniqueItems": True, "items": {"type": "string", "minLength": 1}},
     },
 }
@@ -212,7 +220,9 @@ def heading_problems(body: str, first_line: int = 1) -> list[str]:
             position = h2.index(wanted, position) + 1
         except ValueError:
             where = "missing" if wanted not in h2 else "out of order"
-            problems.append(f"heading '## {wanted}' {where} (required, in this order: {', '.join(REQUIRED_HEADINGS)})")
+            problems.append(
+                f"heading '## {wanted}' {where} (required, in this order: {', '.join(REQUIRED_HEADINGS)})"
+            )
     return problems
 
 
@@ -283,7 +293,9 @@ def slugify_title(title: str) -> str:
     return slug[:60].rstrip("-") or "write-up"
 
 
-def render_template(id: str, title: str, date: dt.date | None = None, participants: Iterable[str] = ()) -> str:
+def render_template(
+    id: str, title: str, date: dt.date | None = None, participants: Iterable[str] = ()
+) -> str:
     """A new write-up from ``templates/issue.md.j2``: valid front matter and every fixed heading."""
     import jinja2
 

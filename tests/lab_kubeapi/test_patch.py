@@ -39,11 +39,19 @@ def test_merge_patch_leaves_input_untouched_and_shares_unchanged_parts() -> None
 
 def test_strategic_merge_merges_containers_by_name() -> None:
     pod = {"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}}
-    patched = strategic_merge_patch(pod, {"spec": {"containers": [{"name": "b", "image": "z"}, {"name": "c"}]}})
-    assert patched["spec"]["containers"] == [{"name": "a", "image": "x"}, {"name": "b", "image": "z"}, {"name": "c"}]
+    patched = strategic_merge_patch(
+        pod, {"spec": {"containers": [{"name": "b", "image": "z"}, {"name": "c"}]}}
+    )
+    assert patched["spec"]["containers"] == [
+        {"name": "a", "image": "x"},
+        {"name": "b", "image": "z"},
+        {"name": "c"},
+    ]
     deleted = strategic_merge_patch(pod, {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}})
     assert [c["name"] for c in deleted["spec"]["containers"]] == ["b"]
-    replaced = strategic_merge_patch({"metadata": {"labels": {"a": "1"}}}, {"metadata": {"labels": {"$patch": "replace", "b": "2"}}})
+    replaced = strategic_merge_patch(
+        {"metadata": {"labels": {"a": "1"}}}, {"metadata": {"labels": {"$patch": "replace", "b": "2"}}}
+    )
     assert replaced == {"metadata": {"labels": {"b": "2"}}}
     assert strategic_merge_patch({"args": ["a"]}, {"args": ["b"]}) == {"args": ["b"]}
 
@@ -59,7 +67,10 @@ def test_json_patch_rfc6902() -> None:
         {"op": "move", "from": "/spec/copy", "path": "/spec/moved"},
         {"op": "test", "path": "/spec/moved/0", "value": 2},
     ]
-    assert json_patch(doc, ops) == {"metadata": {"labels": {"a": "3", "b/c": "2"}}, "spec": {"list": [2, 3], "moved": [2, 3]}}
+    assert json_patch(doc, ops) == {
+        "metadata": {"labels": {"a": "3", "b/c": "2"}},
+        "spec": {"list": [2, 3], "moved": [2, 3]},
+    }
     assert doc["spec"]["list"] == [1, 2]
     with pytest.raises(Invalid):
         json_patch(doc, [{"op": "test", "path": "/spec/list/0", "value": 9}])

@@ -49,7 +49,19 @@ def test_empty_value_matches_empty_label() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["app=spark,", "=x", "app in driver", "app in ()", "app in (a", "a b", "bad key=x", "app=-x", "n>x", "!", "a,,b"],
+    [
+        "app=spark,",
+        "=x",
+        "app in driver",
+        "app in ()",
+        "app in (a",
+        "a b",
+        "bad key=x",
+        "app=-x",
+        "n>x",
+        "!",
+        "a,,b",
+    ],
 )
 def test_label_selector_rejects(text: str) -> None:
     with pytest.raises(SelectorError):
@@ -78,7 +90,11 @@ def test_structured_label_selector() -> None:
         LabelSelector.from_label_selector({"matchExpressions": [{"key": "a", "operator": "Near"}]})
 
 
-OBJ = {"metadata": {"name": "long-test-driver", "namespace": "spark"}, "status": {"phase": "Running"}, "spec": {"hostNetwork": False}}
+OBJ = {
+    "metadata": {"name": "long-test-driver", "namespace": "spark"},
+    "status": {"phase": "Running"},
+    "spec": {"hostNetwork": False},
+}
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,13 @@ PODS = RESOURCES.by_plural("pods")
 RFC3339_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
+def pod(name: str = "", **meta: object) -> dict:
+    return {
+        "metadata": {"name": name, **meta} if name else dict(meta),
+        "spec": {"containers": [{"name": "c"}]},
+    }
+
+
 def sparkapp(name: str, **labels: str) -> dict:
     return {"metadata": {"name": name, "labels": labels}, "spec": {"type": "Python", "mode": "cluster"}}
 
@@ -48,30 +55,55 @@ def test_core_kinds_have_no_generation_and_get_defaults(store: ObjectStore) -> N
     ns = store.create("namespaces", None, {"metadata": {"name": "spark"}})
     assert "generation" not in ns["metadata"] and ns["status"] == {"phase": "Active"}
     assert ns["metadata"]["labels"] == {"kubernetes.io/metadata.name": "spark"}
-    pod = store.create(PODS, "spark", {"metadata": {"name": "p"}, "spec": {"containers": []}})
-    assert pod["status"]["phase"] == "Pending"
+    created = store.create(PODS, "spark", pod("p"))
+    assert created["status"]["phase"] == "Pending"
     svc = store.create("services", "spark", {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 4040}]}})
     assert svc["spec"]["clusterIP"].startswith("10.96.") and svc["spec"]["ports"][0]["targetPort"] == 4040
-    node_port = store.create("services", "spark", {"metadata": {"name": "n"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}})
+    node_port = store.create(
+        "services",
+        "spark",
+        {"metadata": {"name": "n"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}},
+    )
     assert 30000 <= node_port["spec"]["ports"][0]["nodePort"] <= 32767
-    replaced = store.replace("services", "spark", "s", {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 4041}]}})
+    secret = store.create(
+        "secrets", "spark", {"metadata": {"name": "minio"}, "stringData": {"key": "s3cr3t"}}
+    )
+    assert secret["type"] == "Opaque" and secret["data"] == {"key": "czNjcjN0"} and "stringData" not in secret
+    replaced = store.replace(
+        "services", "spark", "s", {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 4041}]}}
+    )
     assert replaced["spec"]["clusterIP"] == svc["spec"]["clusterIP"]
 
 
 def test_generate_name_and_name_validation(store: ObjectStore) -> None:
-    created = store.create(PODS, "spark", {"metadata": {"generateName": "long-test-"}})
+    created = store.create(PODS, "spark", pod(generateName="long-test-"))
     assert re.fullmatch(r"long-test-[bcdfghjklmnpqrstvwxz2456789]{5}", created["metadata"]["name"])
     with pytest.raises(Invalid):
-        store.create(PODS, "spark", {"metadata": {"name": "Not_Valid"}})
+        store.create(PODS, "spark", pod("Not_Valid"))
     with pytest.raises(Invalid):
         store.create("services", "spark", {"metadata": {"name": "x" * 64}})
     with pytest.raises(Invalid):
-        store.create(PODS, "spark", {"metadata": {"name": "p", "labels": {"bad key": "v"}}})
+        store.create(PODS, "spark", pod("p", labels={"bad key": "v"}))
     with pytest.raises(BadRequest):
-        store.create(PODS, "spark", {"metadata": {"name": "p", "namespace": "other"}})
+        store.create(PODS, "spark", pod("p", namespace="other"))
     with pytest.raises(BadRequest):
-        store.create(PODS, None, {"metadata": {"name": "p"}})
-    assert store.create(PODS, None, {"metadata": {"name": "p", "namespace": "spark"}})["metadata"]["namespace"] == "spark"
+        store.create(PODS, None, pod("p"))
+    assert store.create(PODS, None, pod("p", namespace="spark"))["metadata"]["namespace"] == "spark"
+
+
+def test_built_in_kinds_must_be_readable_by_the_official_client(store: ObjectStore) -> None:
+    with pytest.raises(Invalid, match=r"V1PodSpec\.containers"):
+        store.create(PODS, "spark", {"metadata": {"name": "p"}})
+    store.create(PODS, "spark", pod("p"))
+    with pytest.raises(Invalid):
+        store.patch(PODS, "spark", "p", {"spec": {"containers": None}})
+    with pytest.raises(Invalid):
+        store.create(
+            "services", "spark", {"metadata": {"name": "s"}, "spec": {"ports": [{"name": "no-port"}]}}
+        )
+    store.create(
+        SPARKAPPS, "spark", {"metadata": {"name": "free-form"}, "spec": {"anything": [1, {"goes": True}]}}
+    )
 
 
 def test_list_filters_by_namespace_labels_and_fields(store: ObjectStore) -> None:
@@ -110,10 +142,22 @@ def test_merge_patch_generation_and_noop(store: ObjectStore) -> None:
 
 
 def test_patch_types(store: ObjectStore) -> None:
-    store.create(PODS, "spark", {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}})
-    smp = store.patch(PODS, "spark", "p", {"spec": {"containers": [{"name": "b", "image": "y"}]}}, patch_type="strategic")
+    store.create(
+        PODS,
+        "spark",
+        {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}},
+    )
+    smp = store.patch(
+        PODS, "spark", "p", {"spec": {"containers": [{"name": "b", "image": "y"}]}}, patch_type="strategic"
+    )
     assert smp["spec"]["containers"] == [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]
-    jp = store.patch(PODS, "spark", "p", [{"op": "add", "path": "/metadata/labels", "value": {"x": "1"}}], patch_type="json")
+    jp = store.patch(
+        PODS,
+        "spark",
+        "p",
+        [{"op": "add", "path": "/metadata/labels", "value": {"x": "1"}}],
+        patch_type="json",
+    )
     assert jp["metadata"]["labels"] == {"x": "1"}
     applied = store.patch("configmaps", "spark", "new-cm", {"data": {"a": "1"}}, patch_type="apply")
     assert applied["data"] == {"a": "1"} and applied["metadata"]["resourceVersion"]
@@ -123,9 +167,17 @@ def test_patch_types(store: ObjectStore) -> None:
 
 def test_status_subresource_semantics(store: ObjectStore) -> None:
     store.create(SPARKAPPS, "spark", sparkapp("a"))
-    spec_write = store.patch(SPARKAPPS, "spark", "a", {"spec": {"image": "x"}, "status": {"applicationState": {"state": "FAKE"}}})
+    spec_write = store.patch(
+        SPARKAPPS, "spark", "a", {"spec": {"image": "x"}, "status": {"applicationState": {"state": "FAKE"}}}
+    )
     assert "status" not in spec_write and spec_write["spec"]["image"] == "x"
-    status = store.patch(SPARKAPPS, "spark", "a", {"status": {"applicationState": {"state": "RUNNING"}}, "spec": {"image": "y"}}, "status")
+    status = store.patch(
+        SPARKAPPS,
+        "spark",
+        "a",
+        {"status": {"applicationState": {"state": "RUNNING"}}, "spec": {"image": "y"}},
+        "status",
+    )
     assert status["status"]["applicationState"]["state"] == "RUNNING" and status["spec"]["image"] == "x"
     assert status["metadata"]["generation"] == spec_write["metadata"]["generation"]
     with pytest.raises(NotFound):
@@ -142,7 +194,10 @@ def test_replace_optimistic_concurrency(store: ObjectStore) -> None:
     with pytest.raises(Conflict) as info:
         store.replace(SPARKAPPS, "spark", "a", dict(created, spec={"type": "R"}))  # stale resourceVersion
     assert "the object has been modified" in str(info.value) and not isinstance(info.value, AlreadyExists)
-    stale_patch = {"metadata": {"resourceVersion": created["metadata"]["resourceVersion"]}, "spec": {"type": "R"}}
+    stale_patch = {
+        "metadata": {"resourceVersion": created["metadata"]["resourceVersion"]},
+        "spec": {"type": "R"},
+    }
     with pytest.raises(Conflict):
         store.patch(SPARKAPPS, "spark", "a", stale_patch)
     unconditional = {"metadata": {"name": "a"}, "spec": {"type": "Java"}}
@@ -156,20 +211,24 @@ def test_replace_optimistic_concurrency(store: ObjectStore) -> None:
 def test_delete_and_namespace_cascade(store: ObjectStore) -> None:
     store.create("namespaces", None, {"metadata": {"name": "spark"}})
     store.create(SPARKAPPS, "spark", sparkapp("a"))
-    store.create(PODS, "spark", {"metadata": {"name": "p"}})
-    store.create(PODS, "keep", {"metadata": {"name": "p"}})
+    store.create(PODS, "spark", pod("p"))
+    store.create(PODS, "keep", pod("p"))
     with pytest.raises(Conflict):
         store.delete(PODS, "spark", "p", precondition_uid="not-the-uid")
     gone = store.delete(PODS, "spark", "p")
-    assert gone["metadata"]["name"] == "p" and int(gone["metadata"]["resourceVersion"]) == store.resource_version
+    assert (
+        gone["metadata"]["name"] == "p" and int(gone["metadata"]["resourceVersion"]) == store.resource_version
+    )
     with pytest.raises(NotFound):
         store.get(PODS, "spark", "p")
     with pytest.raises(NotFound):
         store.delete(PODS, "spark", "p")
     store.delete("namespaces", None, "spark")
     assert store.list(SPARKAPPS) == [] and [p["metadata"]["namespace"] for p in store.list(PODS)] == ["keep"]
-    store.create(PODS, "keep", {"metadata": {"name": "q", "labels": {"x": "1"}}})
-    assert [p["metadata"]["name"] for p in store.delete_collection(PODS, "keep", label_selector="x=1")] == ["q"]
+    store.create(PODS, "keep", pod("q", labels={"x": "1"}))
+    assert [p["metadata"]["name"] for p in store.delete_collection(PODS, "keep", label_selector="x=1")] == [
+        "q"
+    ]
 
 
 def test_subscribe_callbacks_fire_in_order_and_can_reenter(store: ObjectStore) -> None:
@@ -178,7 +237,7 @@ def test_subscribe_callbacks_fire_in_order_and_can_reenter(store: ObjectStore) -
     def on_change(event: str, res: Resource, obj: dict) -> None:
         seen.append((event, res.plural, obj["metadata"]["name"]))
         if res.plural == "sparkapplications" and event == "ADDED":  # an operator reacting in process
-            store.create(PODS, "spark", {"metadata": {"name": obj["metadata"]["name"] + "-driver"}})
+            store.create(PODS, "spark", pod(obj["metadata"]["name"] + "-driver"))
         obj["metadata"]["name"] = "callbacks get private copies"
 
     unsubscribe = store.subscribe(on_change)
@@ -200,7 +259,7 @@ def test_subscribe_callbacks_fire_in_order_and_can_reenter(store: ObjectStore) -
 def test_event_log_and_gone(store: ObjectStore) -> None:
     small = ObjectStore(history=3)
     for i in range(5):
-        small.create(PODS, "spark", {"metadata": {"name": f"p{i}"}})
+        small.create(PODS, "spark", pod(f"p{i}"))
     assert [e.rv for e in small.events_after(3, timeout=0)] == [4, 5, 6]
     with pytest.raises(Gone):
         small.events_after(2, timeout=0)
@@ -216,7 +275,7 @@ def test_event_log_and_gone(store: ObjectStore) -> None:
 def test_concurrent_writers_get_unique_resource_versions(store: ObjectStore) -> None:
     def writer(prefix: str) -> None:
         for i in range(50):
-            store.create(PODS, "spark", {"metadata": {"name": f"{prefix}-{i}"}})
+            store.create(PODS, "spark", pod(f"{prefix}-{i}"))
 
     threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
     for t in threads:

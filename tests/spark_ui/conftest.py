@@ -151,15 +151,17 @@ def run_scenario(
     app_name: str | None = None,
     history_server_url: str = "",
     mutate: Callable[[dict[str, Any]], None] | None = None,
+    reader: Any = None,
 ) -> Run:
     """Collect (fake API, mocked HTTP) and diagnose one captured scenario, as the runbook does.
 
-    ``mutate`` may change the loaded scenario document (objects, http) first.
+    ``mutate`` may change the loaded scenario document (objects, http) first; ``reader`` replaces
+    the fake API (e.g. a real :class:`KubeReader` on the lab API holding the same objects).
     """
     doc = load_scenario(name)
     if mutate is not None:
         mutate(doc)
-    reader = FakeReader(doc["objects"])
+    reader = reader if reader is not None else FakeReader(doc["objects"])
     recorder = Recorder()
     obs = Observations(
         namespace="spark", app_name=app_name or doc["app_name"], url=url, base_url="http://127.0.0.1:8080"
@@ -172,3 +174,8 @@ def run_scenario(
 @pytest.fixture
 def scenario() -> Callable[..., Run]:
     return run_scenario
+
+
+@pytest.fixture
+def scenario_doc() -> Callable[[str], dict[str, Any]]:
+    return load_scenario

@@ -51,6 +51,7 @@ AIRFLOW_SUFFIX = r"-[a-z0-9]{8}"
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "SUBMISSION_FAILED"})
 SPARK_API = ("sparkoperator.k8s.io", "v1beta2", "sparkapplications")
 SUGGESTED_URL_PATH = "/spark-ui/{{$appNamespace}}/{{$appName}}"
+REST_TIMEOUT = 20.0  # seconds: Spark's REST API and the History Server's app UI load on first use
 
 
 # --- records built from API objects ---------------------------------------------------------------
@@ -768,8 +769,7 @@ def check_proxybase_root(obs: Observations) -> Finding | None:
         fix=(
             f'Helm 값 `controller.uiIngress.urlFormat`에 경로를 넣으세요: `"{url_format}"` — 그러면 오퍼레이터가 '
             "Ingress에 `(/|$)(.*)` 경로와 `rewrite-target: /$2`를 만들고 proxyBase를 그 경로로 맞춥니다. "
-            '경로 없는 호스트 전용 주소를 계속 쓰려면 앱의 sparkConf에 `spark.ui.proxyBase: ""`(빈 값)를 넣어 '
-            "오퍼레이터가 `/`를 넣지 못하게 하세요. " + _now_or_none(obs)
+            + _now_or_none(obs)
         ),
     )
 
@@ -924,6 +924,18 @@ def diagnose(obs: Observations, app_name: str | None = None, url: str | None = N
 # --- collection: kube API --------------------------------------------------------------------------
 
 
+def api_client_through(kubeconfig: str, address: tuple[str, int]) -> Any:
+    """An official client for ``kubeconfig``'s cluster, reached at the tunnel's local ``address``.
+
+    The scheme (``https`` in the homelab, ``http`` for the lab stand-in) comes from the kubeconfig.
+    """
+    from ..kube import api_client
+
+    scheme = urlsplit(api_client(kubeconfig).configuration.host).scheme or "https"
+    host, port = address
+    return api_client(kubeconfig, server=f"{scheme}://{host}:{port}")
+
+
 class KubeReader:
     """Read-only LIST calls through the official client, each one counted (see :class:`ApiCall`).
 
@@ -991,18 +1003,28 @@ def find_applications(reader: KubeReader, obs: Observations) -> list[AppInfo]:
 
 
 def collect_kube(reader: KubeReader, obs: Observations) -> None:
-    """The chosen app's UI Service, Ingress, endpoints and driver pod, by label (4–5 calls)."""
+    """The chosen app's UI objects and what runs behind them (4–5 calls, whatever the namespace holds)."""
+    collect_ui_objects(reader, obs)
+    collect_backends(reader, obs)
+
+
+def collect_ui_objects(reader: KubeReader, obs: Observations) -> None:
+    """UI Ingress and Service by the label ``sparkoperator.k8s.io/app-name=<app>`` (2 calls)."""
     if obs.app is None:
         return
-    app = obs.app
-    selector = f"{APP_LABEL}={app.name}"
+    selector = f"{APP_LABEL}={obs.app.name}"
     ingresses = [IngressInfo.from_object(o) for o in reader.list("ingresses", obs.namespace, selector)]
     services = [ServiceInfo.from_object(o) for o in reader.list("services", obs.namespace, selector)]
-    pods = [
-        PodInfo.from_object(o) for o in reader.list("pods", obs.namespace, f"{selector},{ROLE_LABEL}=driver")
-    ]
-    obs.ingress = _pick_ingress(ingresses, app)
-    obs.service = _pick_service(services, app, obs.ingress)
+    obs.ingress = _pick_ingress(ingresses, obs.app)
+    obs.service = _pick_service(services, obs.app, obs.ingress)
+
+
+def collect_backends(reader: KubeReader, obs: Observations) -> None:
+    """The driver pod (labels app-name + ``spark-role=driver``) and the UI Service's endpoints (2–3 calls)."""
+    if obs.app is None:
+        return
+    selector = f"{APP_LABEL}={obs.app.name},{ROLE_LABEL}=driver"
+    pods = [PodInfo.from_object(o) for o in reader.list("pods", obs.namespace, selector)]
     obs.driver = max(pods, key=lambda p: p.created) if pods else None
     obs.endpoints = read_endpoints(reader, obs.namespace, obs.service.name) if obs.service else None
 
@@ -1040,12 +1062,16 @@ def read_endpoints(reader: KubeReader, namespace: str, service: str) -> Endpoint
 # --- collection: HTTP through the tunnel -------------------------------------------------------------
 
 
-def read_driver_conf(prober: Prober, obs: Observations) -> UiConf | None:
-    """The driver's own ``spark.ui.*`` via the Spark REST API behind the Ingress (None if unreachable)."""
+def read_driver_conf(prober: Prober, obs: Observations, timeout: float = REST_TIMEOUT) -> UiConf | None:
+    """The driver's own ``spark.ui.*`` via the Spark REST API behind the Ingress (None if unreachable).
+
+    Spark starts its REST (Jersey) servlet on the first request, which takes seconds on a busy
+    machine: hence a longer ``timeout`` than the page probes.
+    """
     if obs.ingress is None or obs.app is None:
         return None
     api = obs.ui_url(obs.ingress.prefix + "api/v1/applications")
-    listing = prober.get(api, host=obs.host_header)
+    listing = prober.get(api, host=obs.host_header, timeout=timeout)
     apps = listing.json() if listing.ok else None
     if not isinstance(apps, list) or not apps:
         return None
@@ -1053,7 +1079,7 @@ def read_driver_conf(prober: Prober, obs: Observations) -> UiConf | None:
     app_id = obs.app.spark_app_id if obs.app.spark_app_id in ids else (ids[0] if ids else None)
     if app_id is None:
         return None
-    env = prober.get(f"{api}/{quote(app_id, safe='')}/environment", host=obs.host_header)
+    env = prober.get(f"{api}/{quote(app_id, safe='')}/environment", host=obs.host_header, timeout=timeout)
     obs.driver_conf = conf_from_environment(env.json() if env.ok else None, "드라이버 REST API /environment")
     return obs.driver_conf
 
@@ -1123,13 +1149,13 @@ def history_location(base_url: str, history_server_url: str) -> tuple[str, str |
 
 
 def lookup_history(
-    prober: Prober, obs: Observations, history_server_url: str = "", ui_timeout: float = 30.0
+    prober: Prober, obs: Observations, history_server_url: str = "", timeout: float = REST_TIMEOUT
 ) -> HistoryInfo:
     """Find the app in the History Server's REST API and probe its UI page there."""
     base, host = history_location(obs.base_url, history_server_url)
     info = HistoryInfo(base_url=base)
     obs.history = info
-    info.listing = prober.get(base + "api/v1/applications", host=host)
+    info.listing = prober.get(base + "api/v1/applications", host=host, timeout=timeout)
     apps = info.listing.json() if info.listing.ok else None
     if not isinstance(apps, list) or obs.app is None:
         return info
@@ -1145,10 +1171,10 @@ def lookup_history(
         quote(info.app_id, safe="") + "/" + (quote(info.attempt_id, safe="") + "/" if info.attempt_id else "")
     )
     ui_url = base + "history/" + app_path + "jobs/"
-    info.ui_probe = prober.get(ui_url, host=host, keep_body=False, timeout=ui_timeout)
+    info.ui_probe = prober.get(ui_url, host=host, keep_body=False, timeout=timeout)
     info.ui_url = ui_url if host is None else ui_url.replace(urlsplit(ui_url).hostname or "", host, 1)
     env_url = base + "api/v1/applications/" + app_path + "environment"
-    env = prober.get(env_url, host=host)
+    env = prober.get(env_url, host=host, timeout=timeout)
     info.conf = conf_from_environment(env.json() if env.ok else None, "History Server REST API /environment")
     return info
 

@@ -20,7 +20,11 @@ def command() -> None:
 
 def _generate(paths: ProjectPaths) -> None:
     result = generate_site(paths)
-    rel = result.out_dir.relative_to(paths.root) if result.out_dir.is_relative_to(paths.root) else result.out_dir
+    rel = (
+        result.out_dir.relative_to(paths.root)
+        if result.out_dir.is_relative_to(paths.root)
+        else result.out_dir
+    )
     click.echo(f"kb docs: generated {len(result.pages)} pages in {rel}/ ({len(result.changed)} changed)")
 
 
@@ -31,7 +35,9 @@ def generate() -> None:
 
 
 @command.command("build")
-@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/).")
+@click.option(
+    "--site-dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/)."
+)
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Fail on any MkDocs warning.")
 def build(site_dir: Path | None, strict: bool) -> None:
     """Generate the pages, then build the site into site/ with mkdocs build --strict."""

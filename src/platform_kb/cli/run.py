@@ -55,14 +55,16 @@ def _format_runbook_parameters(ref: str, formatter: click.HelpFormatter) -> None
         with formatter.section(f"Runbook {ref}"):
             formatter.write_text(f"(cannot read it: {exc})")
         return
-    with formatter.section(f"Runbook {source.id}: {source.title}"):
+    with formatter.section(f"Runbook {source.id} ({source.title})"):
         formatter.write_text(f"{source.path}")
     rows = []
     for p in source.params:
-        meta = [p.type_label(), f"default {p.default_label()}"]
-        if p.constraint_label():
-            meta.append(p.constraint_label())
-        rows.append((f"{p.name}", f"{p.description}  [{'; '.join(meta)}]" if p.description else f"[{'; '.join(meta)}]"))
+        meta = [p.type_label()]
+        must_give = p.required and p.default in (None, "")
+        meta.append("required" if must_give else f"default {p.default_label()}")
+        meta += [c for c in p.constraint_label().split(", ") if c and not (must_give and c == "required")]
+        text = f"[{'; '.join(meta)}]"
+        rows.append((p.name, f"{p.description}  {text}" if p.description else text))
     with formatter.section("Runbook parameters (-p NAME VALUE)"):
         if rows:
             formatter.write_dl(rows)
@@ -72,12 +74,46 @@ def _format_runbook_parameters(ref: str, formatter: click.HelpFormatter) -> None
 
 @click.command(cls=RunCommand, name="run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("runbook")
-@click.option("--profile", metavar="NAME|FILE", help="Connection profile: profiles/NAME.yaml, .lab/profiles/NAME.yaml or a path.")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.yaml", help="YAML mapping of parameter values.")
-@click.option("-p", "--param", "cli_params", nargs=2, multiple=True, metavar="NAME VALUE", help="Set one parameter (repeatable; wins over --params and --profile).")
-@click.option("--plan", is_flag=True, help="List the changes (actions) without executing them; read-only checks still run.")
-@click.option("--records", type=click.Path(file_okay=False, path_type=Path), metavar="DIR", help="Where records go (default: runs/ in the project).")
-@click.option("--timeout", type=float, default=600.0, show_default=True, metavar="SECONDS", help="Per-cell execution timeout; 0 for none.")
+@click.option(
+    "--profile",
+    metavar="NAME|FILE",
+    help="Connection profile: profiles/NAME.yaml, .lab/profiles/NAME.yaml or a path.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.yaml",
+    help="YAML mapping of parameter values.",
+)
+@click.option(
+    "-p",
+    "--param",
+    "cli_params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Set one parameter (repeatable; wins over --params and --profile).",
+)
+@click.option(
+    "--plan",
+    is_flag=True,
+    help="List the changes (actions) without executing them; read-only checks still run.",
+)
+@click.option(
+    "--records",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where records go (default: runs/ in the project).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Per-cell execution timeout; 0 for none.",
+)
 def command(
     runbook: str,
     profile: str | None,

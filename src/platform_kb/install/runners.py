@@ -4,8 +4,8 @@ The plan (``plan.py``) reads facts and yields :mod:`commands`; a runner executes
 
 * :class:`LocalRunner` — subprocess on the operator's machine; ``KUBECONFIG`` points at a
   kubeconfig written by :func:`write_tunnel_kubeconfig` for the tunnel's local API address.
-* :class:`BastionRunner` — paramiko ``exec`` on the bastion; the host key is checked against
-  known_hosts (``RejectPolicy``, never ``AutoAddPolicy``); values files are copied over SFTP.
+* :class:`BastionRunner` — paramiko ``exec`` on the bastion over the tunnel's SSH session (host
+  key verified against known_hosts, never auto-added); values files are copied over SFTP.
 * :class:`RecordingRunner` — records every command and returns canned results (tests: there is
   no helm binary here).
 
@@ -18,17 +18,17 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import yaml
 
 from ..errors import KbError, MissingPrerequisite, UsageProblem
+from ..profiles import BastionSpec
 from .commands import Command, Shell
 from .secrets import mask
 
@@ -152,92 +152,45 @@ def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, contex
 
 
 # --- bastion --------------------------------------------------------------------------------------
-def _host_key_error(message: str) -> KbError:
-    """The tunnel's HostKeyError when that module exists (one error for one problem), else a KbError."""
-    try:
-        from ..tunnel import HostKeyError  # type: ignore[attr-defined]
-    except ImportError:
-        return KbError(message)
-    try:
-        return HostKeyError(message)
-    except TypeError:
-        return KbError(message)
-
-
 @dataclass
 class BastionRunner:
-    """Runs commands on the bastion over SSH (paramiko), in ``remote_dir`` there."""
+    """Runs commands on the bastion over SSH, in ``remote_dir`` there.
 
-    host: str
-    port: int = 22
-    user: str | None = None
-    identity_file: str | None = None
-    known_hosts: str | None = None
+    The connection is the tunnel's (``platform_kb.tunnel.session``): ssh_config and ProxyJump are
+    honoured and the host key is verified against known_hosts by ``platform_kb.tunnel.hostkeys``
+    before authentication — the same checks and errors (``HostKeyError``) as ``kb tunnel``.
+    """
+
+    bastion: BastionSpec
     remote_dir: str = ".kb-install"
     remote_env: dict[str, str] = field(default_factory=dict)
     connect_timeout: float = 15.0
     timeout: float = 900.0
     name: str = "bastion"
-    _client: object | None = field(default=None, repr=False)
+    _session: Any = field(default=None, repr=False)
 
-    def _connect(self):
-        import paramiko
+    def _transport(self):
+        from ..tunnel.session import ConnectOptions, connect
+        from ..tunnel.sshconfig import SshConfigFile, resolve_route
 
-        if self._client is not None:
-            return self._client
-        client = paramiko.SSHClient()
-        known = Path(self.known_hosts).expanduser() if self.known_hosts else Path("~/.ssh/known_hosts").expanduser()
-        if not known.is_file():
-            raise UsageProblem(f"known_hosts file not found: {known} (the bastion's host key must be known)")
-        client.load_host_keys(str(known))
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
-            client.connect(
-                self.host,
-                port=self.port,
-                username=self.user or None,
-                key_filename=self.identity_file or None,
-                look_for_keys=not self.identity_file,
-                allow_agent=not self.identity_file,
-                timeout=self.connect_timeout,
-                banner_timeout=self.connect_timeout,
-                auth_timeout=self.connect_timeout,
-            )
-        except paramiko.BadHostKeyException as exc:
-            client.close()
-            raise _host_key_error(
-                f"bastion {self.host}:{self.port}: host key does not match {known} — refusing to connect ({exc})"
-            ) from exc
-        except paramiko.SSHException as exc:
-            client.close()
-            if "not found in known_hosts" in str(exc):
-                raise _host_key_error(
-                    f"bastion {self.host}:{self.port}: host key not in {known} — add it first "
-                    "(ssh-keyscan, then compare the fingerprint out of band)"
-                ) from exc
-            raise KbError(f"bastion {self.host}:{self.port}: {exc}") from exc
-        except (OSError, socket.timeout) as exc:
-            client.close()
-            raise KbError(f"bastion {self.host}:{self.port}: cannot connect: {exc}") from exc
-        self._client = client
-        return client
+        if self._session is None or not self._session.is_active():
+            route = resolve_route(self.bastion, SshConfigFile.load())
+            self._session = connect(route, ConnectOptions(connect_timeout=self.connect_timeout, keepalive_interval=0))
+        return self._session.transport
 
     def _exec(self, script: str, stdin: str | None) -> Result:
-        client = self._connect()
-        chan = client.get_transport().open_session(timeout=self.connect_timeout)  # type: ignore[attr-defined]
+        chan = self._transport().open_session(timeout=self.connect_timeout)
         chan.settimeout(self.timeout)
         chan.exec_command(script)
         if stdin is not None:
             chan.sendall(stdin.encode("utf-8"))
         chan.shutdown_write()
         out, err = bytearray(), bytearray()
-        while True:
+        while not (chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready()):
             if chan.recv_ready():
                 out += chan.recv(65536)
             elif chan.recv_stderr_ready():
                 err += chan.recv_stderr(65536)
-            elif chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-                break
             else:
                 chan.status_event.wait(0.05)
         rc = chan.recv_exit_status()
@@ -247,12 +200,14 @@ class BastionRunner:
         return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
     def _stage(self, command: Command) -> None:
+        import paramiko
+
         files = command.files()
         if not files:
             return
-        client = self._connect()
         self._exec(f"mkdir -p {shlex.quote(self.remote_dir)} && chmod 700 {shlex.quote(self.remote_dir)}", None)
-        sftp = client.open_sftp()  # type: ignore[attr-defined]
+        sftp = paramiko.SFTPClient.from_transport(self._transport())
+        assert sftp is not None
         try:
             for staged in files:
                 remote = f"{self.remote_dir.rstrip('/')}/{staged.name}"
@@ -263,7 +218,7 @@ class BastionRunner:
             sftp.close()
 
     def script(self, command: Command) -> str:
-        """The shell line run on the bastion (``cd`` into the working directory, environment, command)."""
+        """The shell line run on the bastion (working directory, environment, the command)."""
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.remote_env.items()))
         prefix = f"mkdir -p {shlex.quote(self.remote_dir)} && cd {shlex.quote(self.remote_dir)} && "
         return prefix + (f"env {env} " if env else "") + shlex.join(command.argv())
@@ -276,9 +231,9 @@ class BastionRunner:
         return self.run(Shell(("sh", "-c", f"command -v {shlex.quote(tool)}")), check=False).ok
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()  # type: ignore[attr-defined]
-            self._client = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 def _drain(ready: Callable[[], bool], recv: Callable[[int], bytes]) -> bytes:

@@ -38,11 +38,19 @@ class DaemonConfig:
     scenario: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"settings": self.settings.to_json(), "operator": self.operator.to_json(), "scenario": self.scenario}
+        return {
+            "settings": self.settings.to_json(),
+            "operator": self.operator.to_json(),
+            "scenario": self.scenario,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DaemonConfig:
-        return cls(LabSettings.from_json(data["settings"]), OperatorSettings.from_json(data["operator"]), data.get("scenario", ""))
+        return cls(
+            LabSettings.from_json(data["settings"]),
+            OperatorSettings.from_json(data["operator"]),
+            data.get("scenario", ""),
+        )
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +70,6 @@ class LabDaemon:
         self.config = config
         settings = config.settings
         self.store = ObjectStore()
-        self.api = KubeApiServer(self.store, host=settings.node, port=settings.api_port)
         self.ingress = IngressController(self.store, settings, Nginx(settings))
         self.operator = SparkOperator(
             self.store,
@@ -70,6 +77,9 @@ class LabDaemon:
             SparkDriverLauncher(settings),
             node=settings.node,
             records_path=settings.drivers_file,
+        )
+        self.api = KubeApiServer(
+            self.store, host=settings.node, port=settings.api_port, pod_log=self.operator.pod_log
         )
 
     def start(self) -> None:
@@ -89,7 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m platform_kb.lab.daemon", description="The lab daemon.")
     parser.add_argument("config", type=Path, help="daemon.json written by `kb lab up`")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
+    )
     daemon = LabDaemon(DaemonConfig.read(args.config))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

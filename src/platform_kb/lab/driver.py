@@ -126,7 +126,9 @@ class SparkDriverLauncher:
 
     def launch(self, request: DriverRequest) -> SparkDriverProcess:
         ui_port = self.pick_ui_port()
-        workdir = self.settings.drivers_dir / request.namespace / f"{request.pod_name}-{request.submission_id[:8]}"
+        workdir = (
+            self.settings.drivers_dir / request.namespace / f"{request.pod_name}-{request.submission_id[:8]}"
+        )
         workdir.mkdir(parents=True, exist_ok=True)
         self.settings.events_dir.mkdir(parents=True, exist_ok=True)
         spec = {
@@ -145,7 +147,13 @@ class SparkDriverLauncher:
         env["PYSPARK_DRIVER_PYTHON"] = self.python
         env.pop("SPARK_HOME", None)  # the pyspark package finds its own
         argv = [self.python, "-m", "platform_kb.lab.driver", str(workdir / SPEC_FILE)]
-        proc, record = spawn(f"driver:{request.namespace}/{request.pod_name}", argv, workdir / "driver.log", env=env, cwd=workdir)
+        proc, record = spawn(
+            f"driver:{request.namespace}/{request.pod_name}",
+            argv,
+            workdir / "driver.log",
+            env=env,
+            cwd=workdir,
+        )
         handle = SparkDriverProcess(workdir, proc, record, self.settings.node)
         with self._lock:
             self._taken[int(spec["conf"]["spark.ui.port"])] = handle
@@ -161,6 +169,10 @@ class SparkDriverProcess:
         self.record: ProcessRecord | None = record
         self.node = node
         self._status: dict[str, Any] = {}
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "driver.log"
 
     @property
     def status_file(self) -> Path:

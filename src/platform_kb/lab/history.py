@@ -39,10 +39,14 @@ def find_spark_home() -> Path:
     """The pyspark package directory (it ships ``bin/spark-class`` and the jars)."""
     spec = importlib.util.find_spec("pyspark")
     if spec is None or not spec.origin:
-        raise MissingPrerequisite("pyspark is not installed: run scripts/setup (installs the project's `lab` extra)")
+        raise MissingPrerequisite(
+            "pyspark is not installed: run scripts/setup (installs the project's `lab` extra)"
+        )
     home = Path(spec.origin).parent
     if not (home / "bin" / "spark-class").exists():
-        raise MissingPrerequisite(f"pyspark at {home} has no bin/spark-class: reinstall pyspark (the `lab` extra)")
+        raise MissingPrerequisite(
+            f"pyspark at {home} has no bin/spark-class: reinstall pyspark (the `lab` extra)"
+        )
     return home
 
 
@@ -53,7 +57,9 @@ def find_java() -> str:
     found = shutil.which("java")
     if found:
         return found
-    raise MissingPrerequisite("Java not found: install the Debian package openjdk-17-jre-headless (scripts/setup does)")
+    raise MissingPrerequisite(
+        "Java not found: install the Debian package openjdk-17-jre-headless (scripts/setup does)"
+    )
 
 
 @dataclass
@@ -143,20 +149,29 @@ class HistoryServer:
 
 def history_objects(settings: LabSettings) -> list[tuple[str, dict[str, Any]]]:
     """(plural, object) pairs exposing the History Server through the ingress, in creation order."""
-    labels = {"app.kubernetes.io/name": "spark-history-server", "app.kubernetes.io/part-of": "platform-kb-lab"}
+    labels = {
+        "app.kubernetes.io/name": "spark-history-server",
+        "app.kubernetes.io/part-of": "platform-kb-lab",
+    }
     meta = {"name": SERVICE_NAME, "namespace": NAMESPACE, "labels": labels}
     service = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": dict(meta),
-        "spec": {"type": "ClusterIP", "ports": [{"name": PORT_NAME, "port": 18080, "targetPort": settings.history_port}]},
+        "spec": {
+            "type": "ClusterIP",
+            "ports": [{"name": PORT_NAME, "port": 18080, "targetPort": settings.history_port}],
+        },
     }
     endpoints = {
         "apiVersion": "v1",
         "kind": "Endpoints",
         "metadata": dict(meta),
         "subsets": [
-            {"addresses": [{"ip": settings.node}], "ports": [{"name": PORT_NAME, "port": settings.history_port, "protocol": "TCP"}]}
+            {
+                "addresses": [{"ip": settings.node}],
+                "ports": [{"name": PORT_NAME, "port": settings.history_port, "protocol": "TCP"}],
+            }
         ],
     }
     ingress = {

@@ -159,7 +159,9 @@ def _service_port(service: Mapping[str, Any], wanted: Any) -> dict[str, Any] | N
     return None
 
 
-def _endpoint_servers(endpoints: Mapping[str, Any] | None, port: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+def _endpoint_servers(
+    endpoints: Mapping[str, Any] | None, port: Mapping[str, Any]
+) -> tuple[tuple[str, int], ...]:
     """Ready addresses with the Endpoints port that belongs to the Service port (by name, else the only one)."""
     if not endpoints:
         return ()
@@ -272,7 +274,9 @@ def build_config(
                 continue
             seen = by_host.setdefault(item.host, [])
             if any(p.path == item.path for p in seen):
-                problems.append(f"ingress {item.namespace}/{item.ingress_name}: {item.host}{item.path} is already defined; skipped")
+                problems.append(
+                    f"ingress {item.namespace}/{item.ingress_name}: {item.host}{item.path} is already defined; skipped"
+                )
                 continue
             service = services_by_key.get((item.namespace, item.service_name))
             port = _service_port(service, item.service_port) if service else None
@@ -282,9 +286,13 @@ def build_config(
             else:
                 servers = _endpoint_servers(endpoints_by_key.get((item.namespace, item.service_name)), port)
                 if servers:
-                    item.upstream = upstreams.setdefault(_upstream_name(item), Upstream(_upstream_name(item), servers))
+                    item.upstream = upstreams.setdefault(
+                        _upstream_name(item), Upstream(_upstream_name(item), servers)
+                    )
                 else:
-                    item.reason = f'Service "{item.namespace}/{item.service_name}" does not have any active Endpoint'
+                    item.reason = (
+                        f'Service "{item.namespace}/{item.service_name}" does not have any active Endpoint'
+                    )
                     problems.append(item.reason)
             seen.append(item)
     by_host.setdefault(DEFAULT_SERVER, [])
@@ -296,7 +304,9 @@ def build_config(
         locations = [loc for item in ordered for loc in _locations_for(item, regex)]
         if not any(p.path == "/" for p in items):
             match = '~* "^/"' if regex else "/"
-            locations.append(Location(path="/", match=match, status=404, reason="default backend: no rule matches"))
+            locations.append(
+                Location(path="/", match=match, status=404, reason="default backend: no rule matches")
+            )
         servers.append(Server(host, tuple(locations), regex))
     return IngressConfig(tuple(servers), tuple(upstreams.values()), tuple(problems))
 

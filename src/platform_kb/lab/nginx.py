@@ -73,7 +73,16 @@ class Nginx:
     def argv(self, *extra: str, conf: Path | None = None) -> list[str]:
         # -e: the error log before the configuration is read (else nginx tries /var/log/nginx as non-root)
         error_log = str(self.settings.logs_dir / "nginx-error.log")
-        return [find_nginx(), "-p", str(self.prefix) + "/", "-e", error_log, "-c", str(conf or self.conf), *extra]
+        return [
+            find_nginx(),
+            "-p",
+            str(self.prefix) + "/",
+            "-e",
+            error_log,
+            "-c",
+            str(conf or self.conf),
+            *extra,
+        ]
 
     def start(self, config_text: str, timeout: float = 15.0) -> ProcessRecord:
         """Write ``config_text``, start nginx in the foreground of its own session, wait for the port."""
@@ -89,7 +98,11 @@ class Nginx:
     def test(self, conf: Path | None = None) -> tuple[bool, str]:
         """``nginx -t`` on a configuration file: (ok, nginx's output)."""
         result = subprocess.run(
-            self.argv("-t", "-q", conf=conf), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30
+            self.argv("-t", "-q", conf=conf),
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
         )
         return result.returncode == 0, (result.stdout + result.stderr).strip()
 

@@ -46,6 +46,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -469,6 +470,7 @@ class DriverRun:
     pod_name: str
     handle: DriverHandle
     ui_target_port: int = DEFAULT_UI_PORT  # the container port the Service targets
+    image: str = "spark:4.3.0"
     phase: str = "pending"  # pending -> running -> done
 
 
@@ -514,7 +516,10 @@ class OperatorContext:
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": meta.get("namespace")},
+            "metadata": {
+                "name": f"{meta['name']}.{uuid.uuid4().hex[:16]}",
+                "namespace": meta.get("namespace"),
+            },
             "involvedObject": {
                 "apiVersion": "sparkoperator.k8s.io/v1beta2",
                 "kind": "SparkApplication",
@@ -585,9 +590,17 @@ def submit_application(ctx: OperatorContext, event_type: str, app: dict[str, Any
             name,
             {**attempt, "applicationState": {"state": SUBMISSION_FAILED, "errorMessage": str(exc)}},
         )
-        ctx.record_event(app, "Warning", "SparkApplicationSubmissionFailed", f"failed to submit SparkApplication {name}: {exc}")
+        ctx.record_event(
+            app,
+            "Warning",
+            "SparkApplicationSubmissionFailed",
+            f"failed to submit SparkApplication {name}: {exc}",
+        )
         return
-    ctx.drivers[key] = DriverRun(namespace, name, meta.get("uid", ""), submission_id, pod_name, handle, ui_target_port(app))
+    image = str(spec.get("image") or "spark:4.3.0")
+    ctx.drivers[key] = DriverRun(
+        namespace, name, meta.get("uid", ""), submission_id, pod_name, handle, ui_target_port(app), image
+    )
     ctx.save_records()
     ctx.delete_quietly("pods", namespace, pod_name)  # a leftover of an earlier run with the same name
     ctx.store.create("pods", namespace, build_driver_pod(app, submission_id))
@@ -603,7 +616,9 @@ def submit_application(ctx: OperatorContext, event_type: str, app: dict[str, Any
             "driverInfo": driver_info,
         },
     )
-    ctx.record_event(app, "Normal", "SparkApplicationSubmitted", f"SparkApplication {name} was submitted successfully")
+    ctx.record_event(
+        app, "Normal", "SparkApplicationSubmitted", f"SparkApplication {name} was submitted successfully"
+    )
     driver_info.update(_create_web_ui(ctx, app, submission_id))
     ctx.patch_status("sparkapplications", namespace, name, {"driverInfo": driver_info})
 
@@ -623,7 +638,8 @@ def _create_web_ui(ctx: OperatorContext, app: dict[str, Any], submission_id: str
     if ctx.settings.url_format:
         url = ingress_url(ctx.settings.url_format, meta["name"], meta.get("namespace", "default"))
         ingress = ctx.create_or_replace(
-            "ingresses", build_ui_ingress(app, submission_id, service["metadata"]["name"], port, url, ctx.settings)
+            "ingresses",
+            build_ui_ingress(app, submission_id, service["metadata"]["name"], port, url, ctx.settings),
         )
         info["webUIIngressName"] = ingress["metadata"]["name"]
         info["webUIIngressAddress"] = str(url)
@@ -680,7 +696,15 @@ def driver_started(ctx: OperatorContext, run: DriverRun) -> None:
                 {"type": "Ready", "status": "True", "lastTransitionTime": now},
             ],
             "containerStatuses": [
-                {"name": DRIVER_CONTAINER, "ready": True, "started": True, "restartCount": 0, "state": {"running": {"startedAt": now}}}
+                {
+                    "name": DRIVER_CONTAINER,
+                    "image": run.image,
+                    "imageID": f"lab://{run.image}",
+                    "ready": True,
+                    "started": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": now}},
+                }
             ],
         },
     )
@@ -709,11 +733,18 @@ def driver_ended(ctx: OperatorContext, run: DriverRun, exit_code: int) -> None:
             "phase": "Succeeded" if succeeded else "Failed",
             "conditions": [
                 {"type": "Ready", "status": "False", "reason": "PodCompleted", "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": "False", "reason": "PodCompleted", "lastTransitionTime": now},
+                {
+                    "type": "ContainersReady",
+                    "status": "False",
+                    "reason": "PodCompleted",
+                    "lastTransitionTime": now,
+                },
             ],
             "containerStatuses": [
                 {
                     "name": DRIVER_CONTAINER,
+                    "image": run.image,
+                    "imageID": f"lab://{run.image}",
                     "ready": False,
                     "started": False,
                     "restartCount": 0,
@@ -731,14 +762,23 @@ def driver_ended(ctx: OperatorContext, run: DriverRun, exit_code: int) -> None:
         patch["sparkApplicationId"] = run.handle.application_id()
     if ctx.patch_status("sparkapplications", run.namespace, run.app_name, patch) is None:
         return
-    app = ctx.patch_status("sparkapplications", run.namespace, run.app_name, {"applicationState": {**state, "state": final}})
+    app = ctx.patch_status(
+        "sparkapplications", run.namespace, run.app_name, {"applicationState": {**state, "state": final}}
+    )
     if app is not None:
         if succeeded:
             ctx.record_event(app, "Normal", "SparkDriverCompleted", f"Driver {run.pod_name} completed")
-            ctx.record_event(app, "Normal", "SparkApplicationCompleted", f"SparkApplication {run.app_name} completed")
+            ctx.record_event(
+                app, "Normal", "SparkApplicationCompleted", f"SparkApplication {run.app_name} completed"
+            )
         else:
             ctx.record_event(app, "Warning", "SparkDriverFailed", f"Driver {run.pod_name} failed")
-            ctx.record_event(app, "Warning", "SparkApplicationFailed", f"SparkApplication {run.app_name} failed: {state['errorMessage']}")
+            ctx.record_event(
+                app,
+                "Warning",
+                "SparkApplicationFailed",
+                f"SparkApplication {run.app_name} failed: {state['errorMessage']}",
+            )
 
 
 # -- endpoints controller (lab stand-in for kube-controller-manager's endpoints controllers) -------
@@ -796,7 +836,12 @@ def endpoints_for(service: Mapping[str, Any], pods: list[dict[str, Any]]) -> lis
         meta = pod["metadata"]
         address = {
             "ip": pod["status"]["podIP"],
-            "targetRef": {"kind": "Pod", "name": meta["name"], "namespace": meta.get("namespace"), "uid": meta.get("uid", "")},
+            "targetRef": {
+                "kind": "Pod",
+                "name": meta["name"],
+                "namespace": meta.get("namespace"),
+                "uid": meta.get("uid", ""),
+            },
         }
         group = groups.setdefault(key, {"addresses": [], "ports": ports})
         group["addresses"].append(address)
@@ -816,7 +861,11 @@ def sync_endpoints(ctx: OperatorContext, service: Mapping[str, Any]) -> None:
         return  # a Service without selector keeps hand-made Endpoints
     meta = service["metadata"]
     namespace, name = meta.get("namespace", "default"), meta["name"]
-    pods = [p for p in ctx.store.list("pods", namespace) if _labels_match(selector, (p.get("metadata") or {}).get("labels") or {})]
+    pods = [
+        p
+        for p in ctx.store.list("pods", namespace)
+        if _labels_match(selector, (p.get("metadata") or {}).get("labels") or {})
+    ]
     subsets = endpoints_for(service, pods)
     labels = dict(meta.get("labels") or {})
     try:
@@ -826,14 +875,35 @@ def sync_endpoints(ctx: OperatorContext, service: Mapping[str, Any]) -> None:
     if current is None or (current.get("subsets") or []) != subsets:
         ctx.create_or_replace(
             "endpoints",
-            {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": namespace, "labels": labels}, "subsets": subsets},
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                "subsets": subsets,
+            },
         )
-    slice_ports = subsets[0]["ports"] if subsets else [
-        {k: v for k, v in (("name", p.get("name")), ("port", p.get("targetPort", p.get("port"))), ("protocol", p.get("protocol", "TCP"))) if v is not None}
-        for p in spec.get("ports") or []
-    ]
+    slice_ports = (
+        subsets[0]["ports"]
+        if subsets
+        else [
+            {
+                k: v
+                for k, v in (
+                    ("name", p.get("name")),
+                    ("port", p.get("targetPort", p.get("port"))),
+                    ("protocol", p.get("protocol", "TCP")),
+                )
+                if v is not None
+            }
+            for p in spec.get("ports") or []
+        ]
+    )
     endpoints = [
-        {"addresses": [a["ip"]], "conditions": {"ready": True, "serving": True, "terminating": False}, "targetRef": a["targetRef"]}
+        {
+            "addresses": [a["ip"]],
+            "conditions": {"ready": True, "serving": True, "terminating": False},
+            "targetRef": a["targetRef"],
+        }
         for s in subsets
         for a in s["addresses"]
     ]
@@ -843,7 +913,11 @@ def sync_endpoints(ctx: OperatorContext, service: Mapping[str, Any]) -> None:
         "metadata": {
             "name": _slice_name(name),
             "namespace": namespace,
-            "labels": {**labels, SERVICE_NAME_LABEL: name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+            "labels": {
+                **labels,
+                SERVICE_NAME_LABEL: name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
         },
         "addressType": "IPv4",
         "endpoints": endpoints,
@@ -879,10 +953,18 @@ def on_pod(ctx: OperatorContext, event_type: str, pod: dict[str, Any]) -> None:
 def default_registry() -> HandlerRegistry:
     """The built-in handlers: submission, cleanup, and the endpoints controller stand-in."""
     registry = HandlerRegistry()
-    registry.register(Handler("submit", "sparkapplications", frozenset({"ADDED", "MODIFIED"}), submit_application))
+    registry.register(
+        Handler("submit", "sparkapplications", frozenset({"ADDED", "MODIFIED"}), submit_application)
+    )
     registry.register(Handler("cleanup", "sparkapplications", frozenset({"DELETED"}), cleanup_application))
-    registry.register(Handler("endpoints-from-services", "services", frozenset({"ADDED", "MODIFIED", "DELETED"}), on_service))
-    registry.register(Handler("endpoints-from-pods", "pods", frozenset({"ADDED", "MODIFIED", "DELETED"}), on_pod))
+    registry.register(
+        Handler(
+            "endpoints-from-services", "services", frozenset({"ADDED", "MODIFIED", "DELETED"}), on_service
+        )
+    )
+    registry.register(
+        Handler("endpoints-from-pods", "pods", frozenset({"ADDED", "MODIFIED", "DELETED"}), on_pod)
+    )
     return registry
 
 
@@ -948,8 +1030,28 @@ class SparkOperator:
             t.join(timeout)
         self.context.save_records()
 
+    def pod_log(self, namespace: str, pod: str, params: Mapping[str, str]) -> str | None:
+        """``kubectl logs`` for a driver pod: the driver process's output (``tailLines`` honoured)."""
+        with self._lock:
+            run = next(
+                (r for r in self.context.drivers.values() if r.namespace == namespace and r.pod_name == pod),
+                None,
+            )
+        path = getattr(run.handle, "log_path", None) if run else None
+        if path is None:
+            return None
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            return None
+        tail = params.get("tailLines")
+        if tail and str(tail).isdigit():
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-int(tail) :]) if int(tail) else ""
+        return text
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every queued event has been handled (for tests)."""
+        """Block until the queue is empty, including events the handlers caused (for tests)."""
         self._idle.clear()
         self._queue.put(("__idle__", "", {}))
         return self._idle.wait(timeout)
@@ -967,8 +1069,11 @@ class SparkOperator:
             if item is None:
                 return
             event_type, plural, obj = item
-            if event_type == "__idle__":
-                self._idle.set()
+            if event_type == "__idle__":  # quiet only when nothing was queued behind the marker
+                if self._queue.empty():
+                    self._idle.set()
+                else:
+                    self._queue.put(item)
                 continue
             for handler in self.registry.handlers_for(event_type, plural):
                 with self._lock:

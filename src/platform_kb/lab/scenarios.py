@@ -28,7 +28,9 @@ FINISHED_DURATION = 4.0
 
 
 def _operator(url_format: str) -> OperatorSettings:
-    return OperatorSettings(url_format=url_format, ingress_class_name="nginx", ui_service_enable=True, version="2.3.0")
+    return OperatorSettings(
+        url_format=url_format, ingress_class_name="nginx", ui_service_enable=True, version="2.3.0"
+    )
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ def rand_str(length: int) -> str:
     return "".join(secrets.choice(ALPHANUM_LOWER) for _ in range(length))
 
 
-def add_unique_suffix(name: str, rand_len: int = 8, max_len: int = POD_NAME_MAX_LENGTH, suffix: str | None = None) -> str:
+def add_unique_suffix(
+    name: str, rand_len: int = 8, max_len: int = POD_NAME_MAX_LENGTH, suffix: str | None = None
+) -> str:
     """``name[: max_len - len(suffix)].strip("-.") + suffix`` with ``suffix = "-" + rand_str(rand_len)``."""
     suffix = suffix if suffix is not None else "-" + rand_str(rand_len)
     return name[: max_len - len(suffix)].strip("-.") + suffix
@@ -87,7 +89,12 @@ def build_application(
             "sparkVersion": "4.3.0",
             "sparkConf": spark_conf,
             "restartPolicy": {"type": "Never"},
-            "driver": {"cores": 1, "memory": "512m", "serviceAccount": "spark", "labels": {"version": "4.3.0"}},
+            "driver": {
+                "cores": 1,
+                "memory": "512m",
+                "serviceAccount": "spark",
+                "labels": {"version": "4.3.0"},
+            },
             "executor": {"cores": 1, "instances": 1, "memory": "512m", "labels": {"version": "4.3.0"}},
         },
     }
@@ -124,8 +131,12 @@ def submit(
     body = build_application(final, namespace, duration, conf)
     api = custom_objects_api(settings)
     try:
-        return api.create_namespaced_custom_object("sparkoperator.k8s.io", "v1beta2", namespace, "sparkapplications", body)
+        return api.create_namespaced_custom_object(
+            "sparkoperator.k8s.io", "v1beta2", namespace, "sparkapplications", body
+        )
     except ApiException as exc:
-        raise KbError(f"the lab API refused SparkApplication {namespace}/{final}: {exc.status} {exc.reason}: {exc.body}") from exc
+        raise KbError(
+            f"the lab API refused SparkApplication {namespace}/{final}: {exc.status} {exc.reason}: {exc.body}"
+        ) from exc
     except (OSError, HTTPError) as exc:
         raise KbError(f"the lab API at {settings.api_url} does not answer ({exc}): is the lab up?") from exc

@@ -39,12 +39,24 @@ class RunConsole:
         masked = self.masker.text(text)
         self.console.print(Text(" " * indent + masked, style=style or ""))
 
-    def header(self, runbook_id: str, title: str, record: str, plan: bool, parameters: dict[str, Any], sources: dict[str, str]) -> None:
+    def header(
+        self,
+        runbook_id: str,
+        title: str,
+        record: str,
+        plan: bool,
+        parameters: dict[str, Any],
+        sources: dict[str, str],
+    ) -> None:
         mode = "  [plan: actions are listed, not executed]" if plan else ""
         self._print(f"kb run {runbook_id} — {title}{mode}", "bold")
         self._print(f"record: {record}", "dim")
         for name, value in parameters.items():
-            self._print(f"{name} = {json.dumps(value, ensure_ascii=False)}  ({sources.get(name, 'default')})", "dim", 2)
+            self._print(
+                f"{name} = {json.dumps(value, ensure_ascii=False)}  ({sources.get(name, 'default')})",
+                "dim",
+                2,
+            )
 
     def cell(self, position: int, total: int, seconds: float, ok: bool, label: str) -> None:
         mark, style = ("✓", "green") if ok else ("✗", "red")
@@ -53,7 +65,11 @@ class RunConsole:
     def steps(self, steps: Sequence[StepRecord]) -> None:
         for step in steps:
             extra = f": {step.reason}" if step.reason else ""
-            self._print(f"{_STEP_MARK.get(step.status, '?')} step {step.name} — {step.status} ({step.seconds:.2f}s){extra}", _STATUS_STYLE.get(step.status), 6)
+            self._print(
+                f"{_STEP_MARK.get(step.status, '?')} step {step.name} — {step.status} ({step.seconds:.2f}s){extra}",
+                _STATUS_STYLE.get(step.status),
+                6,
+            )
 
     def findings(self, findings: Sequence[FindingRecord]) -> None:
         for f in findings:
@@ -78,7 +94,9 @@ class RunConsole:
     def plan(self, actions: Sequence[ActionRecord]) -> None:
         self._print(f"plan: {len(actions)} action(s), not executed", "bold")
         for i, action in enumerate(actions, 1):
-            self._print(f"{i}. {action.description}" + (f"   [step: {action.step}]" if action.step else ""), None, 2)
+            self._print(
+                f"{i}. {action.description}" + (f"   [step: {action.step}]" if action.step else ""), None, 2
+            )
             if action.command_line and action.command_line != action.description:
                 self._print(f"$ {action.command_line}", "cyan", 5)
             if action.manifest is not None:

@@ -72,7 +72,9 @@ class _ReportingManager(NotebookExecutionManager):
         # papermill calls this from a `finally:`; a timeout or a dead kernel is still in flight
         in_flight = sys.exc_info()[1]
         if isinstance(in_flight, CellTimeoutError):
-            self.mark_failed(cell, "CellTimeoutError", f"the cell ran longer than {self.timeout:g} s (--timeout)")
+            self.mark_failed(
+                cell, "CellTimeoutError", f"the cell ran longer than {self.timeout:g} s (--timeout)"
+            )
         elif isinstance(in_flight, DeadKernelError):
             self.mark_failed(cell, "DeadKernelError", str(in_flight) or "the kernel died")
         super().cell_complete(cell, cell_index, **kwargs)
@@ -116,13 +118,17 @@ class RecordingEngine(Engine):
                 coalesce_streams=True,  # one stream output per cell: nothing split a secret across outputs
                 log=logger,
             )
-            client.execute(env=dict(launch.env), cwd=str(launch.cwd), stdout=launch.output, stderr=launch.output)
+            client.execute(
+                env=dict(launch.env), cwd=str(launch.cwd), stdout=launch.output, stderr=launch.output
+            )
         except (CellTimeoutError, DeadKernelError):
             # already recorded on the cell by cell_complete; papermill reports it as a cell error.
             # The kernel's shutdown interrupted that cell: its KeyboardInterrupt is not the cause.
             if nb_man.current is not None:
                 cell = nb_man.nb.cells[nb_man.current]
-                cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("ename") != "KeyboardInterrupt"]
+                cell["outputs"] = [
+                    o for o in cell.get("outputs", []) if o.get("ename") != "KeyboardInterrupt"
+                ]
         finally:
             nb_man.notebook_complete()
         return nb_man.nb

@@ -127,7 +127,16 @@ def tidy_metadata(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNo
 class RunTracker:
     """Listens to cell events: learns secrets, prints progress, writes the masked partial record."""
 
-    def __init__(self, record: RecordDir, summary: RunSummary, state_path: Path, masker: Masker, console: RunConsole, root: Path, total: int) -> None:
+    def __init__(
+        self,
+        record: RecordDir,
+        summary: RunSummary,
+        state_path: Path,
+        masker: Masker,
+        console: RunConsole,
+        root: Path,
+        total: int,
+    ) -> None:
         self.record, self.summary, self.state_path = record, summary, state_path
         self.masker, self.console, self.root, self.total = masker, console, root, total
         self.nb: nbformat.NotebookNode | None = None
@@ -175,9 +184,20 @@ class RunTracker:
 
 
 def fill_from_state(summary: RunSummary, state: RunState) -> None:
-    summary.steps = [{"name": s.name, "status": s.status, "seconds": s.seconds, **({"error": s.error} if s.error else {}), **({"reason": s.reason} if s.reason else {})} for s in state.steps]
+    summary.steps = [
+        {
+            "name": s.name,
+            "status": s.status,
+            "seconds": s.seconds,
+            **({"error": s.error} if s.error else {}),
+            **({"reason": s.reason} if s.reason else {}),
+        }
+        for s in state.steps
+    ]
     summary.findings = [asdict(f) for f in state.findings]
-    refs = [str(summary.parameters[name]) for name in summary.secret_parameters if summary.parameters.get(name)]
+    refs = [
+        str(summary.parameters[name]) for name in summary.secret_parameters if summary.parameters.get(name)
+    ]
     summary.secret_references = list(dict.fromkeys(refs + state.secrets))
     actions = [asdict(a) for a in state.actions]
     summary.plan = actions if summary.plan_mode else []
@@ -202,11 +222,23 @@ def _conclude(state: RunState, error: PapermillExecutionError | None) -> tuple[s
     return "passed", 0
 
 
-def _error_info(error: PapermillExecutionError, state: RunState, nb: nbformat.NotebookNode | None) -> dict[str, Any]:
+def _error_info(
+    error: PapermillExecutionError, state: RunState, nb: nbformat.NotebookNode | None
+) -> dict[str, Any]:
     step = _failing_step(state)
-    failed = [c for c in (nb.cells if nb is not None else []) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    failed = [
+        c
+        for c in (nb.cells if nb is not None else [])
+        if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
     cell_label = _label(failed[0]) if failed else None
-    return {"step": step, "cell": cell_label, "exec_count": error.exec_count, "ename": error.ename, "evalue": error.evalue}
+    return {
+        "step": step,
+        "cell": cell_label,
+        "exec_count": error.exec_count,
+        "ename": error.ename,
+        "evalue": error.evalue,
+    }
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -215,7 +247,11 @@ def _error_info(error: PapermillExecutionError, state: RunState, nb: nbformat.No
 def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
     """Run one runbook end to end (see the module docstring for the steps)."""
     source = load_runbook(request.runbook, request.paths)
-    source.nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (platform-kb)", "language": "python"}
+    source.nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (platform-kb)",
+        "language": "python",
+    }
     resolved = validate_request(request, source)
     masker = Masker.of(resolved.secret_values)
     console = RunConsole(masker, console_file)
@@ -250,7 +286,12 @@ def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
     summary.status, summary.exit_code = status, exit_code
     if error is not None:
         summary.error = _error_info(error, state, tracker.nb)
-        where = f"step {summary.error['step']!r}" if summary.error["step"] else f"cell {summary.error['cell']!r}"
+        for step in summary.steps:  # cut off by a timeout or a dead kernel
+            if step["status"] == "running":
+                step.update(status="failed", error=f"{error.ename}: {error.evalue}")
+        where = (
+            f"step {summary.error['step']!r}" if summary.error["step"] else f"cell {summary.error['cell']!r}"
+        )
         console.failure(where, error.ename, error.evalue, error.traceback)
     if tracker.nb is not None:
         tidy_metadata(tracker.nb, summary.source)
@@ -274,7 +315,11 @@ def _execute(
     interruption or a crash of the machinery still leaves a (masked) partial record."""
     timeout = request.timeout or None
     with open(kernel_log, "wb") as log:
-        launch = KernelLaunch(env=kernel_env(tracker.state_path, request.plan, request.paths.root), cwd=request.paths.root, output=log)
+        launch = KernelLaunch(
+            env=kernel_env(tracker.state_path, request.plan, request.paths.root),
+            cwd=request.paths.root,
+            output=log,
+        )
         try:
             tracker.nb = execute_notebook(source.nb, resolved.values, tracker, launch, timeout)
             return None
@@ -302,7 +347,12 @@ def _write_crash(tracker: RunTracker, exc: BaseException) -> None:
     fill_from_state(summary, tracker.refresh_state())
     summary.status, summary.exit_code = "error", 1
     summary.finished = _iso(_now())
-    summary.error = {"step": _failing_step(tracker.state), "cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+    summary.error = {
+        "step": _failing_step(tracker.state),
+        "cell": None,
+        "ename": type(exc).__name__,
+        "evalue": str(exc),
+    }
     nb = tidy_metadata(tracker.nb, summary.source) if tracker.nb is not None else None
     write_record(tracker.record, nb, summary, tracker.masker)
 

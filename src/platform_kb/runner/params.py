@@ -110,18 +110,22 @@ def parse_parameter_source(source: str, where: str = "runbook") -> list[ParamSpe
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise UsageProblem(f"{where}: the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from exc
+        raise UsageProblem(
+            f"{where}: the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})"
+        ) from exc
     comments = _comments_by_line(source)
     specs: list[ParamSpec] = []
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             name, annotation, value = node.target.id, node.annotation, node.value
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ):
             name, annotation, value = node.targets[0].id, None, node.value
         else:
             continue
-        comment = _comment_for(node, comments)
-        specs.append(_spec(name, annotation, value, comment, f"{where}: parameter {name!r}"))
+        trailing, above = _comment_for(node, comments)
+        specs.append(_spec(name, annotation, value, trailing, above, f"{where}: parameter {name!r}"))
     return specs
 
 
@@ -139,17 +143,19 @@ def _comments_by_line(source: str) -> dict[int, tuple[str, bool]]:
     return found
 
 
-def _comment_for(node: ast.stmt, comments: dict[int, tuple[str, bool]]) -> str:
-    end = node.end_lineno or node.lineno
-    for line in (end, node.lineno):
+def _comment_for(node: ast.stmt, comments: dict[int, tuple[str, bool]]) -> tuple[str, str]:
+    """(the trailing comment, the comment lines right above) of a statement."""
+    trailing = ""
+    for line in (node.end_lineno or node.lineno, node.lineno):
         if line in comments and not comments[line][1]:
-            return comments[line][0]
+            trailing = comments[line][0]
+            break
     above: list[str] = []
     line = node.lineno - 1
     while line in comments and comments[line][1]:
         above.insert(0, comments[line][0])
         line -= 1
-    return " ".join(above)
+    return trailing, " ".join(above)
 
 
 def _annotation_type(annotation: ast.expr | None, default: Any, where: str) -> tuple[str, bool]:
@@ -205,13 +211,16 @@ def _is_marker(text: str) -> bool:
     return text in ("required", "secret") or bool(_RANGE.match(text)) or bool(_CHOICES.match(text))
 
 
-def _spec(name: str, annotation: ast.expr | None, value: ast.expr, comment: str, where: str) -> ParamSpec:
+def _spec(
+    name: str, annotation: ast.expr | None, value: ast.expr, comment: str, above: str, where: str
+) -> ParamSpec:
     try:
         default = ast.literal_eval(value)
     except ValueError as exc:
         raise UsageProblem(f"{where}: the default must be a literal, got {ast.unparse(value)!r}") from exc
     type_name, nullable = _annotation_type(annotation, default, where)
     description, markers = _split_markers(comment)
+    description = description or above
     low = high = None
     choices: tuple[Any, ...] | None = None
     for marker in markers:
@@ -239,5 +248,7 @@ def _spec(name: str, annotation: ast.expr | None, value: ast.expr, comment: str,
         nullable=nullable,
     )
     if spec.secret and (type_name != "str" or (default not in (None, "") and not is_reference(default))):
-        raise UsageProblem(f"{where}: a [secret] parameter is a str whose default is empty or env:NAME / file:PATH")
+        raise UsageProblem(
+            f"{where}: a [secret] parameter is a str whose default is empty or env:NAME / file:PATH"
+        )
     return spec

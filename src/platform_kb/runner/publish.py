@@ -50,7 +50,9 @@ def find_run(base: Path, runbook_id: str, run: str | None) -> Path:
         raise UsageProblem(f"no records for runbook {runbook_id!r} in {base}")
     run_dir = folder / (run or LATEST)
     if not run_dir.is_dir():
-        known = ", ".join(sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink())) or "none"
+        known = (
+            ", ".join(sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink())) or "none"
+        )
         raise UsageProblem(f"no record {run!r} for runbook {runbook_id!r} (records: {known})")
     return run_dir.resolve()
 
@@ -74,7 +76,9 @@ def scrub_text(text: str, masker: Masker, root: Path) -> str:
     return text
 
 
-def publish_record(paths: ProjectPaths, runbook_id: str, run: str | None = None, base: Path | None = None) -> PublishedRecord:
+def publish_record(
+    paths: ProjectPaths, runbook_id: str, run: str | None = None, base: Path | None = None
+) -> PublishedRecord:
     """Copy ``runs/<id>/<run or latest>`` to ``records/<id>/`` scrubbed; returns where it went."""
     run_dir = find_run(base or paths.runs, runbook_id, run)
     summary = read_summary(run_dir)

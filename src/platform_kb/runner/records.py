@@ -133,7 +133,9 @@ class RunSummary:
         return asdict(self)
 
 
-def write_record(record: RecordDir, nb: nbformat.NotebookNode | None, summary: RunSummary, masker: Masker) -> None:
+def write_record(
+    record: RecordDir, nb: nbformat.NotebookNode | None, summary: RunSummary, masker: Masker
+) -> None:
     """Masked notebook (if any yet) and summary, both 0600."""
     if nb is not None:
         write_private(record.notebook, masked_notebook_text(nb, masker))

@@ -51,7 +51,9 @@ class RunbookSource:
     @property
     def purpose(self) -> str:
         lines = self.markdown.splitlines()
-        start = next((i for i, line in enumerate(lines) if (m := _HEADING.match(line)) and len(m.group(1)) == 1), -1)
+        start = next(
+            (i for i, line in enumerate(lines) if (m := _HEADING.match(line)) and len(m.group(1)) == 1), -1
+        )
         body: list[str] = []
         for line in lines[start + 1 :]:
             if _HEADING.match(line):
@@ -79,7 +81,13 @@ class RunbookSource:
 def available_ids(paths: ProjectPaths) -> list[str]:
     if not paths.runbooks.is_dir():
         return []
-    return sorted({p.stem for p in paths.runbooks.iterdir() if p.suffix in SUFFIXES and not p.name.startswith((".", "_"))})
+    return sorted(
+        {
+            p.stem
+            for p in paths.runbooks.iterdir()
+            if p.suffix in SUFFIXES and not p.name.startswith((".", "_"))
+        }
+    )
 
 
 def locate_runbook(ref: str, paths: ProjectPaths) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import queue
 import socket
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import paramiko
 
 from ..profiles import ForwardSpec
 from .errors import LocalPortInUse
-from .session import SshSession, quickack, tune_socket
+from .session import SshSession, explain_open_failure, quickack, tune_socket
 
 log = logging.getLogger("platform_kb.tunnel")
 
@@ -41,6 +42,68 @@ class Listener:
         return host, port
 
 
+class Workers:
+    """Reusable daemon threads without an upper bound.
+
+    A new forwarded connection costs a queue put instead of two thread starts (~0.3 ms each
+    on this kind of machine). Unbounded, because every open connection holds two workers for
+    its lifetime (long polls, streaming logs); idle workers exit after ``idle_timeout``.
+    """
+
+    def __init__(self, name: str, idle_timeout: float = 30.0) -> None:
+        self._name = name
+        self._idle_timeout = idle_timeout
+        self._tasks: queue.SimpleQueue[tuple[Callable[..., None], tuple[object, ...]]] = queue.SimpleQueue()
+        self._idle = 0  # idle workers not yet claimed by a submitted task
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., None], *args: object) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1
+        self._tasks.put((fn, args))
+        if spawn:
+            threading.Thread(target=self._work, name=self._name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                fn, args = self._tasks.get(timeout=self._idle_timeout)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # more idle workers than queued tasks: this one may go
+                        self._idle -= 1
+                        return
+                continue  # we were claimed by a task that is about to arrive
+            try:
+                fn(*args)
+            except Exception:  # a pump must never kill the worker; the connection is closed by then
+                log.debug("forwarder task failed", exc_info=True)
+            with self._lock:
+                self._idle += 1
+
+
+@dataclass
+class _Pair:
+    """One forwarded connection: the local socket and its channel, closed when both pumps end."""
+
+    conn: socket.socket
+    channel: paramiko.Channel
+    done: Callable[[_Pair], None]
+    _remaining: int = 2
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._remaining -= 1
+            last = self._remaining == 0
+        if last:
+            self.channel.close()
+            _close_quietly(self.conn)
+            self.done(self)
+
+
 @dataclass
 class Forwarder:
     """Accept threads for all listeners; connections go over ``session()`` (None while reconnecting)."""
@@ -52,6 +115,7 @@ class Forwarder:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _conns: set[socket.socket] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _workers: Workers = field(default_factory=lambda: Workers("kb-tunnel-conn"))
 
     def start(self) -> None:
         for listener in self.listeners:
@@ -86,26 +150,21 @@ class Forwarder:
             tune_socket(conn)
             with self._lock:
                 self._conns.add(conn)
-            threading.Thread(
-                target=self._handle, args=(listener.spec, conn, peer), name="kb-tunnel-conn", daemon=True
-            ).start()
+            self._workers.submit(self._handle, listener.spec, conn, peer)
+
+    def _forget(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._conns.discard(conn)
 
     def _handle(self, spec: ForwardSpec, conn: socket.socket, peer: tuple[str, int]) -> None:
-        channel = None
-        try:
-            channel = self._open(spec, peer)
-            if channel is None:
-                return
-            back = threading.Thread(target=_pump_channel_to_socket, args=(channel, conn), daemon=True)
-            back.start()
-            _pump_socket_to_channel(conn, channel)
-            back.join()
-        finally:
-            if channel is not None:
-                channel.close()
+        channel = self._open(spec, peer)
+        if channel is None:
             _close_quietly(conn)
-            with self._lock:
-                self._conns.discard(conn)
+            self._forget(conn)
+            return
+        pair = _Pair(conn, channel, lambda p: self._forget(p.conn))
+        self._workers.submit(_pump_channel_to_socket, pair)
+        _pump_socket_to_channel(pair)
 
     def _open(self, spec: ForwardSpec, peer: tuple[str, int]) -> paramiko.Channel | None:
         session = self.session(self.channel_timeout)
@@ -116,18 +175,19 @@ class Forwarder:
             return session.open_channel(spec.remote_host, spec.remote_port, peer[:2], self.channel_timeout)
         except paramiko.ChannelException as exc:
             log.warning(
-                "forward %s: %s:%s refused by the bastion side: %s",
+                "forward %s: %s:%s refused on the bastion side: %s",
                 spec.name,
                 spec.remote_host,
                 spec.remote_port,
-                exc.text,
+                explain_open_failure(exc),
             )
         except (paramiko.SSHException, OSError, EOFError) as exc:
             log.warning("forward %s: channel open failed: %s", spec.name, exc)
         return None
 
 
-def _pump_socket_to_channel(conn: socket.socket, channel: paramiko.Channel) -> None:
+def _pump_socket_to_channel(pair: _Pair) -> None:
+    conn, channel = pair.conn, pair.channel
     try:
         while True:
             quickack(conn)  # a client writing one request in two pieces must not wait for our delayed ACK
@@ -138,9 +198,12 @@ def _pump_socket_to_channel(conn: socket.socket, channel: paramiko.Channel) -> N
             channel.sendall(data)
     except (OSError, EOFError, paramiko.SSHException):
         channel.close()
+    finally:
+        pair.finish()
 
 
-def _pump_channel_to_socket(channel: paramiko.Channel, conn: socket.socket) -> None:
+def _pump_channel_to_socket(pair: _Pair) -> None:
+    conn, channel = pair.conn, pair.channel
     try:
         while True:
             data = channel.recv(CHUNK)
@@ -150,6 +213,8 @@ def _pump_channel_to_socket(channel: paramiko.Channel, conn: socket.socket) -> N
             conn.sendall(data)
     except (OSError, EOFError, paramiko.SSHException):
         _close_quietly(conn)
+    finally:
+        pair.finish()
 
 
 def _close_quietly(sock: socket.socket) -> None:

@@ -10,7 +10,7 @@ server (kubernetes/kubernetes ``pkg/registry/*/storage``, ``pkg/apis/core/v1/con
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ALL_VERBS: tuple[str, ...] = (
     "create",
@@ -47,6 +47,8 @@ class Resource:
     # CRD-style additionalPrinterColumns for `kubectl get`: (name, type, jsonPath), e.g.
     # ("Status", "string", ".status.applicationState.state"); Name and Age are always shown
     printer_columns: tuple[tuple[str, str, str], ...] = ()
+    # the official client's model class objects must parse into (schema.py), e.g. "V1Pod"; "" = unchecked
+    client_model: str = ""
 
     @property
     def group_version(self) -> str:
@@ -181,7 +183,7 @@ _EVENT_FIELDS = (
 def builtin_resources() -> list[Resource]:
     """The kinds the lab serves out of the box."""
     status = ("status",)
-    return [
+    kinds = [
         Resource("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",),
                  subresources=status, field_labels=("status.phase",), name_rule=NAME_LABEL),
         Resource("", "v1", "nodes", "Node", namespaced=False, short_names=("no",), subresources=status,
@@ -216,6 +218,11 @@ def builtin_resources() -> list[Resource]:
         Resource("sparkoperator.k8s.io", "v1beta2", "scheduledsparkapplications", "ScheduledSparkApplication",
                  short_names=("scheduledsparkapp",), subresources=status),
     ]  # fmt: skip
+    models = {"Event": "CoreV1Event"}
+    return [
+        replace(r, client_model=models.get(r.kind, f"V1{r.kind}")) if r.group != "sparkoperator.k8s.io" else r
+        for r in kinds
+    ]
 
 
 RESOURCES = ResourceRegistry(builtin_resources())

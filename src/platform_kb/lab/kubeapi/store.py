@@ -30,6 +30,7 @@ released, in commit order for that thread; a callback may call the store again. 
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import logging
@@ -52,6 +53,7 @@ from platform_kb.lab.kubeapi.resources import (
     Resource,
     ResourceRegistry,
 )
+from platform_kb.lab.kubeapi.schema import check_readable
 from platform_kb.lab.kubeapi.selectors import (
     FieldSelector,
     LabelSelector,
@@ -269,6 +271,7 @@ class ObjectStore:
                     {"name": name, "group": resource.group, "kind": resource.plural},
                 )
             self._apply_defaults(resource, new)
+            check_readable(resource, new)
             if dry_run:
                 return _encode_copy(new)
             stored = self._commit(resource, ns, name, new, ADDED, None)
@@ -540,7 +543,12 @@ class ObjectStore:
             ordered_meta["generation"] = 1
         ordered_meta["creationTimestamp"] = utc_now()
         for key, value in meta.items():
-            if key not in ordered_meta and key not in ("resourceVersion", "generation", "deletionTimestamp", "selfLink"):
+            if key not in ordered_meta and key not in (
+                "resourceVersion",
+                "generation",
+                "deletionTimestamp",
+                "selfLink",
+            ):
                 ordered_meta[key] = value
         rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
         return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": ordered_meta, **rest}
@@ -586,6 +594,8 @@ class ObjectStore:
             _validate_meta(resource, name, meta)
             if resource.kind == "Service" and not resource.group:
                 _keep_cluster_ip(old, new)
+            if resource.kind == "Secret" and not resource.group:
+                _fold_string_data(new)
         meta = dict(new["metadata"])
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if resource.tracks_generation:
@@ -597,6 +607,7 @@ class ObjectStore:
         new["metadata"] = _ordered_meta(meta)
         if new == old:
             return current.copy(), None
+        check_readable(resource, new)
         if dry_run:
             return _encode_copy(new), None
         stored = self._commit(resource, ns, name, new, MODIFIED, current)
@@ -687,6 +698,9 @@ class ObjectStore:
             obj["status"] = {"phase": "Pending", **status}
         elif resource.kind == "Service":
             self._default_service(obj.setdefault("spec", {}))
+        elif resource.kind == "Secret":
+            obj.setdefault("type", "Opaque")
+            _fold_string_data(obj)
 
     def _default_service(self, spec: dict[str, Any]) -> None:
         spec.setdefault("type", "ClusterIP")
@@ -745,6 +759,14 @@ def _json_copy(obj: Any) -> Any:
 
 def _encode_copy(obj: dict[str, Any]) -> dict[str, Any]:
     return json.loads(_encode(obj))
+
+
+def _fold_string_data(secret: dict[str, Any]) -> None:
+    """``stringData`` is write-only: the API server base64-encodes it into ``data`` (pkg/apis/core/v1/conversion.go)."""
+    plain = secret.pop("stringData", None)
+    if isinstance(plain, dict) and plain:
+        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
+        secret["data"] = {**(secret.get("data") or {}), **encoded}
 
 
 def _keep_cluster_ip(old: Mapping[str, Any], new: dict[str, Any]) -> None:

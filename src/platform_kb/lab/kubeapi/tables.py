@@ -2,8 +2,8 @@
 
 Called by ``server.py`` when a GET asks for ``application/json;as=Table;g=meta.k8s.io`` (what
 kubectl sends). Columns follow the real printers (kubernetes/kubernetes
-``pkg/printers/internalversion/printers.go``) for pods, services, endpoints, ingresses and
-namespaces, and a resource's ``printer_columns`` (CRD ``additionalPrinterColumns``) otherwise;
+``pkg/printers/internalversion/printers.go``) for pods, services, endpoints, ingresses,
+namespaces and events, and a resource's ``printer_columns`` (CRD ``additionalPrinterColumns``) otherwise;
 ages are formatted like k8s.io/apimachinery ``pkg/util/duration.HumanDuration``.
 """
 
@@ -52,11 +52,14 @@ def human_duration(seconds: float) -> str:
     return f"{years}y"
 
 
-def _age(obj: Mapping[str, Any]) -> str:
-    stamp = obj.get("metadata", {}).get("creationTimestamp")
+def _age(obj: Mapping[str, Any], stamp: str | None = None) -> str:
+    stamp = stamp or obj.get("metadata", {}).get("creationTimestamp")
     if not stamp:
         return "<unknown>"
-    created = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    try:
+        created = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "<unknown>"
     return human_duration((datetime.now(UTC) - created).total_seconds())
 
 
@@ -128,6 +131,19 @@ def _ingress_cells(ing: Mapping[str, Any]) -> list[Any]:
             "80, 443" if spec.get("tls") else "80", _age(ing)]  # fmt: skip
 
 
+def _event_cells(event: Mapping[str, Any]) -> list[Any]:
+    involved = event.get("involvedObject") or {}
+    seen = event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp")
+    target = f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+    return [
+        _age(event, seen),
+        event.get("type", ""),
+        event.get("reason", ""),
+        target,
+        event.get("message", ""),
+    ]
+
+
 def _namespace_cells(ns: Mapping[str, Any]) -> list[Any]:
     return [(ns.get("status") or {}).get("phase", ""), _age(ns)]
 
@@ -139,6 +155,8 @@ _BUILTIN: dict[tuple[str, str], tuple[Sequence[Column], Cells]] = {
                        ("Port(s)", "string", 0), ("Age", "string", 0), ("Selector", "string", 1)), _service_cells),
     ("", "Endpoints"): ((("Endpoints", "string", 0), ("Age", "string", 0)), _endpoints_cells),
     ("", "Namespace"): ((("Status", "string", 0), ("Age", "string", 0)), _namespace_cells),
+    ("", "Event"): ((("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0),
+                     ("Object", "string", 0), ("Message", "string", 0)), _event_cells),
     ("networking.k8s.io", "Ingress"): ((("Class", "string", 0), ("Hosts", "string", 0), ("Address", "string", 0),
                                         ("Ports", "string", 0), ("Age", "string", 0)), _ingress_cells),
 }  # fmt: skip
@@ -156,8 +174,11 @@ def _columns(resource: Resource) -> tuple[Sequence[Column], Cells]:
 def render_table(resource: Resource, found: Sequence[StoredObject], resource_version: str) -> dict[str, Any]:
     """A ``meta.k8s.io/v1 Table`` of the objects, rows carrying ``PartialObjectMetadata``."""
     columns, cells = _columns(resource)
+    name_priority = (
+        1 if (resource.group, resource.kind) == ("", "Event") else 0
+    )  # events show NAME only with -o wide
     definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name of the object",
-                    "priority": 0}]  # fmt: skip
+                    "priority": name_priority}]  # fmt: skip
     definitions += [
         {"name": n, "type": t, "format": "", "description": n, "priority": p} for n, t, p in columns
     ]

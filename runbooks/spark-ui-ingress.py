@@ -1,0 +1,194 @@
+# %% [markdown]
+# # Spark UI 인그레스 진단 (#3-10)
+#
+# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10에서 이틀 걸려
+# 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 바꿀지 알려 줍니다: Airflow가 붙인 이름 접미사,
+# 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
+# `//jobs/` 리다이렉트와 깨진 CSS/JS, proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락.
+# 정상이면 발견 사항 없이 지금 동작하는 주소를 알려 줍니다. 아무것도 바꾸지 않습니다(읽기 전용).
+#
+# ## 준비물
+#
+# - 배스천 접속 프로필: 홈랩 프로필 또는 `kb lab up`이 만드는 `lab` 프로필 (`--profile lab`)
+# - 그 프로필의 `kubeconfig`: SparkApplication, Service, Ingress, EndpointSlice, Pod를 읽을 권한
+# - 실행 예: `kb run spark-ui-ingress --profile lab -p app_name long-test`
+#   (사용자가 시도한 주소가 있으면 `-p url http://127.0.0.1:8080/long-test-jhcjbr18/`)
+#
+# ## 찾는 것 (발견 사항 id)
+#
+# | id | 뜻 |
+# |---|---|
+# | `app-name-suffix` | 실행 중인 앱 이름이 DAG 이름 + Airflow 난수 접미사(`-xxxxxxxx`) |
+# | `ingress-path-mismatch` | 시도한 주소(`url`)가 Ingress 경로와 맞지 않음 |
+# | `no-ready-endpoints` | UI Service에 준비된 엔드포인트가 없음 → 503 (드라이버 종료 등) |
+# | `proxybase-root` | proxyBase가 `/` → `Location: //jobs/`, CSS/JS가 `//static/...` |
+# | `proxybase-mismatch` | proxyBase가 Ingress 접두사와 다름 → 링크와 CSS/JS가 인그레스 밖 |
+# | `missing-rewrite` | Ingress 경로에 접두사가 있는데 rewrite-target이 없음 |
+# | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 |
+# | `app-not-found`, `ingress-not-found` | 앱 또는 그 UI Ingress가 없음 |
+
+# %% tags=["parameters"]
+bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
+bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
+bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
+identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
+known_hosts: str = ""  # 배스천 호스트 키를 확인할 known_hosts 파일
+host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
+proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
+node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
+ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
+api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
+local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
+kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
+namespace: str = "spark"  # SparkApplication이 있는 네임스페이스 [required]
+app_name: str = "long-test"  # DAG에 적은 애플리케이션 이름 (Airflow 접미사 없이) [required]
+url: str = ""  # 사용자가 브라우저에 넣어 본 주소 (선택, 예: http://127.0.0.1:8080/long-test-jhcjbr18/)
+history_server_url: str = ""  # History Server 위치 (비우면 인그레스의 /spark-history/)
+
+# %%
+from platform_kb import runbook
+from platform_kb.checks import spark_ui as ui
+from platform_kb.probes import Prober
+from platform_kb.tunnel import Tunnel
+
+rb = runbook.start("spark-ui-ingress")
+obs = ui.Observations(namespace=namespace, app_name=app_name, url=url)
+
+# %% [markdown]
+# ## 1. 터널 열기
+#
+# 배스천을 거쳐 노드의 인그레스(NodePort)와 쿠버네티스 API를 로컬 포트로 엽니다(`ssh -N -L`과 같음).
+# 배스천 호스트 키는 항상 known_hosts로 확인합니다. 이후의 모든 요청은 이 터널의 로컬 끝(127.0.0.1)으로만 갑니다.
+
+# %%
+with rb.step("터널 열기"):
+    tunnel = Tunnel.from_parameters(
+        dict(bastion_host=bastion_host, bastion_port=bastion_port, bastion_user=bastion_user,
+             identity_file=identity_file, known_hosts=known_hosts, host_key_policy=host_key_policy,
+             proxy_jump=proxy_jump, node_host=node_host, ingress_nodeport=ingress_nodeport,
+             api_port=api_port, local_port=local_port, kubeconfig=kubeconfig)
+    ).open()
+    obs.base_url = tunnel.url("ingress")
+    reader = ui.KubeReader(ui.api_client_through(kubeconfig, tunnel.address("api")))
+    prober = Prober()
+    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
+
+# %% [markdown]
+# ## 2. SparkApplication 찾기
+#
+# DAG의 이름 그대로이거나, Airflow `SparkKubernetesOperator(random_name_suffix=True)`가 붙이는
+# `-` + 8자리 `[a-z0-9]` 접미사가 달린 SparkApplication을 찾습니다. 네임스페이스의 앱을 **한 번의 LIST**로
+# 읽어 이름 규칙으로 거르므로, 앱이 1,000개여도 API 호출 수는 같습니다. 가장 최근 것부터 보여 주고, 그것을 진단합니다.
+
+# %%
+with rb.step("SparkApplication 찾기"):
+    ui.find_applications(reader, obs)
+    rb.table([a.row(app_name) for a in obs.apps], title=f"`{namespace}`의 `{app_name}` 후보 (최신순)")
+    rb.say(f"진단할 앱: **`{obs.app.name}`**" if obs.app else f"`{app_name}`에 맞는 SparkApplication이 없습니다.")
+
+# %% [markdown]
+# ## 3. UI Service와 Ingress (라벨로)
+#
+# spark-operator는 앱마다 `<앱>-ui-svc` Service와 `<앱>-ui-ingress` Ingress를 만들지만, 이름이 63자를 넘으면
+# 잘라서 해시를 넣습니다. 그래서 이름을 다시 만들지 않고 라벨 `sparkoperator.k8s.io/app-name=<앱>`으로 찾습니다.
+# Ingress는 `kubectl describe ingress`처럼 보여 줍니다(host, path, pathType, backend, annotations).
+
+# %%
+with rb.step("UI Service와 Ingress 찾기") as step:
+    if obs.app is None:
+        step.skip("진단할 앱이 없음")
+    ui.collect_ui_objects(reader, obs)
+    rb.table([obs.service.row()] if obs.service else [], title="UI Service")
+    if obs.ingress:
+        rb.table([obs.ingress.row()], title="UI Ingress")
+        rb.say("```text\n" + obs.ingress.describe() + "\n```")
+    else:
+        rb.say("라벨에 맞는 UI Ingress가 없습니다.")
+
+# %% [markdown]
+# ## 4. 엔드포인트와 드라이버 파드
+#
+# ingress-nginx는 Service에 준비된(ready) 엔드포인트가 없으면 503을 돌려줍니다. 드라이버가 끝나면 엔드포인트가 비웁니다.
+
+# %%
+with rb.step("엔드포인트와 드라이버 파드") as step:
+    if obs.app is None:
+        step.skip("진단할 앱이 없음")
+    ui.collect_backends(reader, obs)
+    rb.table([{"Service": obs.service.name if obs.service else "(없음)",
+               "엔드포인트": obs.endpoints.summary() if obs.endpoints else "(Service 없음)",
+               "준비된 주소": ", ".join(obs.endpoints.ready) if obs.endpoints else ""}])
+    rb.table([obs.driver.row()] if obs.driver else [{"이름": "(드라이버 파드 없음)"}], title="드라이버 파드")
+    rb.table([{"API 호출": c.what, "셀렉터": c.selector, "항목": c.items, "초": c.seconds} for c in reader.calls],
+             title="이번 실행의 쿠버네티스 API 호출")
+
+# %% [markdown]
+# ## 5. `spark.ui.proxyBase`와 `spark.ui.proxyRedirectUri`
+#
+# 기대값은 앱의 `sparkConf`에 spark-operator v2.3+ 규칙(urlFormat에 경로가 있으면, 설정이 없을 때만
+# proxyBase=경로, proxyRedirectUri=`/`)을 더한 것입니다. 드라이버가 살아 있으면 Spark REST API
+# `/api/v1/applications/<id>/environment`로 드라이버가 **실제로** 가진 값을 인그레스를 거쳐 읽습니다.
+
+# %%
+with rb.step("proxyBase 읽기") as step:
+    if obs.app is None:
+        step.skip("진단할 앱이 없음")
+    if not obs.driver_gone:
+        ui.read_driver_conf(prober, obs)
+    rb.table(ui.conf_rows(obs))
+    if obs.driver_conf is None:
+        rb.say("드라이버 REST API를 인그레스로 읽지 못해 기대값을 씁니다.")
+
+# %% [markdown]
+# ## 6. 터널로 HTTP 확인
+#
+# 브라우저가 하는 그대로 확인합니다: 접두사 주소를 리다이렉트를 따라가지 않고 요청해 상태 줄과 `Location`을 보고,
+# jobs 페이지를 받아 `<link rel=stylesheet>`와 `<script src>`를 페이지 주소 기준으로 풀어 하나씩 요청합니다.
+# `//jobs/`, `//static/...`처럼 `//`로 시작하는 주소는 **다른 호스트**(`jobs`, `static`)를 뜻하므로 요청하지 않고 깨진 것으로 봅니다.
+
+# %%
+with rb.step("터널로 HTTP 확인"):
+    ui.probe_ui(prober, obs)
+    rb.table(ui.probe_rows(obs), title="요청과 응답 (리다이렉트는 따라가지 않음)")
+    if obs.assets:
+        broken = sum(a.broken for a in obs.assets)
+        rb.table([a.row() for a in obs.assets], title=f"jobs 페이지의 CSS/JS: {len(obs.assets)}개 중 {broken}개 깨짐")
+
+# %% [markdown]
+# ## 7. History Server (드라이버가 없을 때)
+#
+# 드라이버가 끝났거나 엔드포인트가 없으면, History Server REST API `/api/v1/applications`에서 앱을 찾아
+# 그 UI 주소를 확인합니다. 기본 위치는 인그레스의 `/spark-history/`입니다.
+
+# %%
+with rb.step("History Server 확인") as step:
+    if obs.app is None or not obs.driver_gone:
+        step.skip("드라이버가 살아 있음" if obs.app else "진단할 앱이 없음")
+    history = ui.lookup_history(prober, obs, history_server_url)
+    rb.table([{"History Server": history.base_url,
+               "목록": history.listing.evidence() if history.listing else "",
+               "앱 id": history.app_id or "(없음)", "completed": history.completed,
+               "UI 주소": history.ui_url or "", "UI 응답": history.ui_probe.status_line if history.ui_probe else ""}])
+
+# %% [markdown]
+# ## 8. 진단
+#
+# 근거가 성립하는 발견 사항만 기록합니다. 여러 개가 동시에 성립할 수 있습니다(예: proxyBase가 `/`이면 CSS/JS도 깨짐).
+
+# %%
+with rb.step("진단"):
+    findings = ui.diagnose(obs)
+    for f in findings:
+        rb.finding(**f.as_record())
+    working = ui.working_url(obs)
+    if working:
+        rb.say(f"**지금 동작하는 주소:** {working}")
+    else:
+        rb.say(f"**지금은 터널로 온전히 동작하는 주소가 없습니다.** 고친 뒤 주소: {ui.fixed_url(obs)}")
+    if not findings:
+        rb.say("발견 사항 없음: Spark UI가 인그레스 뒤에서 정상입니다.")
+
+# %%
+prober.close()
+tunnel.close()
+rb.report()

@@ -1,0 +1,61 @@
+"""kubectl (the system binary, if present) reads the lab API through a kubeconfig."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+
+KUBECTL = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+def kubectl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KUBECONFIG": str(tmp_path / "kubeconfig"), "HOME": str(tmp_path)}
+    return subprocess.run([str(KUBECTL), "--cache-dir", str(tmp_path / "cache"), *args],
+                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+
+
+def test_kubectl_get_pods_and_sparkapps(tmp_path: Path, store: ObjectStore, server: KubeApiServer) -> None:
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server.url, namespace="spark")))
+    store.create("pods", "x", {
+        "metadata": {"name": "long-test-driver", "labels": {"spark-role": "driver"}},
+        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "spark-kubernetes-driver", "ready": True,
+                   "restartCount": 0, "image": "spark", "imageID": "", "state": {"running": {}}}]},
+    })  # fmt: skip
+    store.create(
+        "pods", "other", {"metadata": {"name": "elsewhere"}, "spec": {"containers": [{"name": "c"}]}}
+    )
+    store.create("sparkapplications", "spark", {"metadata": {"name": "long-test"}, "spec": {},
+                                                "status": {"applicationState": {"state": "RUNNING"}}})  # fmt: skip
+
+    table = kubectl(tmp_path, "get", "pods", "-n", "x")
+    assert table.returncode == 0, table.stderr
+    header, row = table.stdout.splitlines()[:2]
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert row.split()[:4] == ["long-test-driver", "1/1", "Running", "0"]
+
+    selected = kubectl(tmp_path, "get", "pods", "-A", "-l", "spark-role=driver", "-o", "json")
+    assert selected.returncode == 0, selected.stderr
+    assert [p["metadata"]["name"] for p in json.loads(selected.stdout)["items"]] == ["long-test-driver"]
+
+    apps = kubectl(tmp_path, "get", "sparkapp")  # the kubeconfig's namespace, short name from discovery
+    assert apps.returncode == 0, apps.stderr
+    assert apps.stdout.split()[:8] == [
+        "NAME",
+        "SUSPEND",
+        "STATUS",
+        "ATTEMPTS",
+        "START",
+        "FINISH",
+        "AGE",
+        "long-test",
+    ]
