@@ -109,7 +109,9 @@ def start_nginx(workdir: Path, site: Path) -> tuple[subprocess.Popen, ProcessRec
     conf = workdir / "nginx.conf"
     user = "user root;" if os.geteuid() == 0 else ""
     conf.write_text(NGINX_CONF.format(dir=workdir, port=port, site=site, user=user))
-    proc, record = spawn("nginx", [nginx, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"], workdir / "nginx.log")
+    proc, record = spawn(
+        "nginx", [nginx, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"], workdir / "nginx.log"
+    )
     wait_for_port("127.0.0.1", port, 10, proc, workdir / "nginx.log")
     return proc, record, port
 
@@ -220,7 +222,11 @@ def get(sock: socket.socket, path: str, sink: bytearray | None = None) -> int:
     status = head.split(b" ", 2)[1]
     if status != b"200":
         raise ConnectionError(f"HTTP {status.decode()}")
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
     remaining = length - len(body)
     view = memoryview(sink) if sink is not None else memoryview(bytearray(min(remaining, 1 << 20) or 1))
     while remaining > 0:
@@ -386,7 +392,11 @@ def verdict(r: dict[str, float], errors: int) -> dict[str, bool]:
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
@@ -441,7 +451,10 @@ def run(rounds: int, with_sshtunnel: bool, quick: bool, progress: Callable[[str]
             "machine": machine(),
             "rounds": rounds,
             "targets": TARGETS,
-            "paths": {p.name: {"label": p.label, "median": medians[p.name], "runs": asdict(figures[p.name])} for p in paths},
+            "paths": {
+                p.name: {"label": p.label, "median": medians[p.name], "runs": asdict(figures[p.name])}
+                for p in paths
+            },
             "ratios": {},
             "verdict": {},
         }
@@ -467,7 +480,9 @@ def run(rounds: int, with_sshtunnel: bool, quick: bool, progress: Callable[[str]
 
 def print_report(result: dict) -> None:
     m = result["machine"]
-    print(f"machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, {m['openssh']}, Python {m['python']}, paramiko {m['paramiko']}")
+    print(
+        f"machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, {m['openssh']}, Python {m['python']}, paramiko {m['paramiko']}"
+    )
     print(f"medians of {result['rounds']} rounds\n")
     header = f"{'path':34} {'keep-alive p50':>14} {'new-conn p50':>13} {'page load':>10} {'640 req/32 thr':>15} {'errors':>7} {'200 MB bulk':>12}"
     print(header)
@@ -498,9 +513,13 @@ def print_report(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="measurement rounds (median is reported; default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="measurement rounds (median is reported; default 5)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--sshtunnel", action="store_true", help="also measure sshtunnel 0.5.1 as shipped (slow)")
+    parser.add_argument(
+        "--sshtunnel", action="store_true", help="also measure sshtunnel 0.5.1 as shipped (slow)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer samples per round (for a smoke run)")
     args = parser.parse_args(argv)
     if shutil.which("ssh") is None or shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():

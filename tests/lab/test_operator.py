@@ -166,7 +166,8 @@ def test_submission_creates_upstream_objects(store):
         labels = {"sparkoperator.k8s.io/app-name": "long-test", "sparkoperator.k8s.io/submission-id": submission}
         assert service["metadata"]["labels"] == labels
         assert service["spec"]["selector"] == {"sparkoperator.k8s.io/app-name": "long-test", "spark-role": "driver"}
-        assert service["spec"]["ports"][0] | {} >= {"name": "spark-driver-ui-port", "port": 4040, "targetPort": 4040}
+        port = service["spec"]["ports"][0]
+        assert (port["name"], port["port"], port["targetPort"]) == ("spark-driver-ui-port", 4040, 4040)
         assert service["spec"]["type"] == "ClusterIP"
 
         ingress = store.get("ingresses", "spark", "long-test-ui-ingress")

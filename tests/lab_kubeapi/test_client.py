@@ -130,10 +130,23 @@ def test_networking_ingresses(api_client: client.ApiClient) -> None:
         },
         "spec": {
             "ingressClassName": "nginx",
-            "rules": [{"http": {"paths": [{"path": "/spark/long-test(/|$)(.*)", "pathType": "ImplementationSpecific",
-                                           "backend": {"service": {"name": "long-test-ui-svc", "port": {"number": 4040}}}}]}}],
+            "rules": [
+                {
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/spark/long-test(/|$)(.*)",
+                                "pathType": "ImplementationSpecific",
+                                "backend": {
+                                    "service": {"name": "long-test-ui-svc", "port": {"number": 4040}}
+                                },
+                            }
+                        ]
+                    }
+                }
+            ],
         },
-    }  # fmt: skip
+    }
     created = net.create_namespaced_ingress("spark", body)
     assert (
         created.metadata.generation == 1
@@ -246,8 +259,13 @@ def test_watch_from_resource_version_with_selector_transitions(core: client.Core
     core.patch_namespaced_pod("p", "spark", {"metadata": {"labels": {"role": "driver"}}})
     w = watch.Watch()
     seen = []
-    for e in w.stream(core.list_namespaced_pod, "spark", label_selector="role=driver",
-                      resource_version=listed.metadata.resource_version, timeout_seconds=10):  # fmt: skip
+    for e in w.stream(
+        core.list_namespaced_pod,
+        "spark",
+        label_selector="role=driver",
+        resource_version=listed.metadata.resource_version,
+        timeout_seconds=10,
+    ):
         seen.append((e["type"], e["object"].metadata.labels["role"]))
         if len(seen) == 3:
             w.stop()

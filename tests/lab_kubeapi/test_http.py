@@ -20,7 +20,7 @@ def pod(name: str, **labels: str) -> dict:
 
 @pytest.fixture
 def http(server: KubeApiServer) -> httpx.Client:
-    with httpx.Client(base_url=server.url, timeout=10) as session:
+    with httpx.Client(base_url=server.url, timeout=10, verify=False) as session:
         yield session
 
 
@@ -179,8 +179,12 @@ def test_put_and_patch_content_types(http: httpx.Client) -> None:
         f"{base}/a", headers={"Content-Type": "application/json-patch+json"}, content=json.dumps(json_patch)
     )
     assert patched.json()["spec"]["arguments"] == ["1"]
-    applied = http.patch(f"{base}/b", params={"fieldManager": "me"}, headers={"Content-Type": "application/apply-patch+yaml"},
-                         content=b"apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: b\nspec:\n  type: Scala\n")  # fmt: skip
+    applied = http.patch(
+        f"{base}/b",
+        params={"fieldManager": "me"},
+        headers={"Content-Type": "application/apply-patch+yaml"},
+        content=b"apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata:\n  name: b\nspec:\n  type: Scala\n",
+    )
     assert applied.status_code == 200 and applied.json()["spec"]["type"] == "Scala"
     stale = http.put(f"{base}/a", json=app)
     assert stale.status_code == 409 and stale.json()["reason"] == "Conflict"
@@ -223,7 +227,7 @@ def test_watch_replays_from_resource_version_and_reports_410(http: httpx.Client,
     small = ObjectStore(history=2)
     with (
         KubeApiServer(small, host="127.0.0.1", port=0) as other,
-        httpx.Client(base_url=other.url, timeout=10) as session,
+        httpx.Client(base_url=other.url, timeout=10, verify=False) as session,
     ):
         for i in range(4):
             session.post("/api/v1/namespaces/x/pods", json=pod(f"p{i}"))
@@ -240,14 +244,14 @@ def test_watch_replays_from_resource_version_and_reports_410(http: httpx.Client,
 def test_watch_times_out_and_stop_ends_open_watches(store: ObjectStore) -> None:
     server = KubeApiServer(store, host="127.0.0.1", port=0).start()
     began = time.monotonic()
-    with httpx.Client(base_url=server.url, timeout=10) as session:
+    with httpx.Client(base_url=server.url, timeout=10, verify=False) as session:
         assert _watch_lines(session, "/api/v1/pods", {"timeoutSeconds": "1"}) == []
     assert 0.9 <= time.monotonic() - began < 3
     outcome: list[str] = []
 
     def long_watch() -> None:
         try:
-            with httpx.Client(base_url=server.url, timeout=10) as session:
+            with httpx.Client(base_url=server.url, timeout=10, verify=False) as session:
                 outcome.append(str(len(_watch_lines(session, "/api/v1/pods", {"timeoutSeconds": "600"}))))
         except httpx.HTTPError as exc:
             outcome.append(type(exc).__name__)
@@ -268,9 +272,11 @@ def test_table_output_for_kubectl(http: httpx.Client) -> None:
         "/apis/sparkoperator.k8s.io/v1beta2/namespaces/x/sparkapplications",
         json={"metadata": {"name": "long-test"}, "spec": {}},
     )
-    http.patch("/apis/sparkoperator.k8s.io/v1beta2/namespaces/x/sparkapplications/long-test/status",
-               headers={"Content-Type": "application/merge-patch+json"},
-               content=b'{"status":{"applicationState":{"state":"RUNNING"}}}')  # fmt: skip
+    http.patch(
+        "/apis/sparkoperator.k8s.io/v1beta2/namespaces/x/sparkapplications/long-test/status",
+        headers={"Content-Type": "application/merge-patch+json"},
+        content=b'{"status":{"applicationState":{"state":"RUNNING"}}}',
+    )
     accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
     pods = http.get("/api/v1/namespaces/x/pods", headers=accept).json()
     assert pods["kind"] == "Table" and [c["name"] for c in pods["columnDefinitions"]][:5] == [
@@ -305,7 +311,7 @@ def test_pod_log_provider(store: ObjectStore) -> None:
 
     with (
         KubeApiServer(store, host="127.0.0.1", port=0, pod_log=logs) as srv,
-        httpx.Client(base_url=srv.url) as session,
+        httpx.Client(base_url=srv.url, timeout=10, verify=False) as session,
     ):
         session.post("/api/v1/namespaces/spark/pods", json=pod("driver"))
         answer = session.get("/api/v1/namespaces/spark/pods/driver/log")

@@ -19,23 +19,46 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 
 def kubectl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KUBECONFIG": str(tmp_path / "kubeconfig"), "HOME": str(tmp_path)}
-    return subprocess.run([str(KUBECTL), "--cache-dir", str(tmp_path / "cache"), *args],
-                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [str(KUBECTL), "--cache-dir", str(tmp_path / "cache"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_kubectl_get_pods_and_sparkapps(tmp_path: Path, store: ObjectStore, server: KubeApiServer) -> None:
     (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server.url, namespace="spark")))
-    store.create("pods", "x", {
-        "metadata": {"name": "long-test-driver", "labels": {"spark-role": "driver"}},
-        "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark"}]},
-        "status": {"phase": "Running", "containerStatuses": [{"name": "spark-kubernetes-driver", "ready": True,
-                   "restartCount": 0, "image": "spark", "imageID": "", "state": {"running": {}}}]},
-    })  # fmt: skip
+    store.create(
+        "pods",
+        "x",
+        {
+            "metadata": {"name": "long-test-driver", "labels": {"spark-role": "driver"}},
+            "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "spark"}]},
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "spark-kubernetes-driver",
+                        "ready": True,
+                        "restartCount": 0,
+                        "image": "spark",
+                        "imageID": "",
+                        "state": {"running": {}},
+                    }
+                ],
+            },
+        },
+    )
     store.create(
         "pods", "other", {"metadata": {"name": "elsewhere"}, "spec": {"containers": [{"name": "c"}]}}
     )
-    store.create("sparkapplications", "spark", {"metadata": {"name": "long-test"}, "spec": {},
-                                                "status": {"applicationState": {"state": "RUNNING"}}})  # fmt: skip
+    store.create(
+        "sparkapplications",
+        "spark",
+        {"metadata": {"name": "long-test"}, "spec": {}, "status": {"applicationState": {"state": "RUNNING"}}},
+    )
 
     table = kubectl(tmp_path, "get", "pods", "-n", "x")
     assert table.returncode == 0, table.stderr

@@ -163,6 +163,9 @@ def test_patch_types(store: ObjectStore) -> None:
     assert applied["data"] == {"a": "1"} and applied["metadata"]["resourceVersion"]
     with pytest.raises(BadRequest):
         store.patch(PODS, "spark", "p", {}, patch_type="xml")
+    with pytest.raises(BadRequest):
+        store.patch(PODS, "spark", "p", {"metadata": {"annotations": {"when": object()}}})
+    assert store.get(PODS, "spark", "p")["metadata"]["labels"] == {"x": "1"}
 
 
 def test_status_subresource_semantics(store: ObjectStore) -> None:

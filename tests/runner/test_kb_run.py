@@ -247,3 +247,14 @@ def test_runs_list_and_publish_scrubbed(kb, project: Path) -> None:
 
     missing = kb("runs", "publish", "secret", "19990101T000000Z")
     assert missing.returncode == 2 and run_dir.name in missing.stderr
+
+
+def test_ipynb_runbook(kb, project: Path, tmp_path: Path) -> None:
+    import jupytext
+
+    notebook = tmp_path / "check.ipynb"
+    jupytext.write(jupytext.read(RUNBOOKS / "check.py"), notebook)
+    result = kb("run", str(notebook), "--records", str(tmp_path / "elsewhere"))
+    assert result.returncode == 0, result.output
+    assert _summary(tmp_path / "elsewhere" / "check" / "latest")["status"] == "passed"
+    assert not (project / "runs").exists()

@@ -103,7 +103,10 @@ class Recorder:
 
 
 def mock_transport(responses: dict[str, dict[str, Any]], recorder: Recorder) -> httpx.MockTransport:
-    """Answer from ``responses`` (path or fnmatch pattern -> status/reason/headers/body_file); else nginx 404."""
+    """Answer from ``responses`` (path or fnmatch pattern -> status/reason/headers/body_file, or a
+    ``sequence`` of those); anything else gets ingress-nginx's 404."""
+
+    served: dict[str, int] = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
         recorder.requests.append(request)
@@ -119,6 +122,9 @@ def mock_transport(responses: dict[str, dict[str, Any]], recorder: Recorder) -> 
                 headers={"Content-Type": "text/html"},
                 extensions={"reason_phrase": b"Not Found"},
             )
+        if "sequence" in spec:  # a different answer per request, the last one repeating
+            count = served[path] = served.get(path, -1) + 1
+            spec = spec["sequence"][min(count, len(spec["sequence"]) - 1)]
         body = (DATA / "http" / spec["body_file"]).read_bytes() if spec.get("body_file") else b""
         return httpx.Response(
             spec["status"],

@@ -1171,12 +1171,30 @@ def lookup_history(
         quote(info.app_id, safe="") + "/" + (quote(info.attempt_id, safe="") + "/" if info.attempt_id else "")
     )
     ui_url = base + "history/" + app_path + "jobs/"
-    info.ui_probe = prober.get(ui_url, host=host, keep_body=False, timeout=timeout)
+    info.ui_probe = _get_within(prober, ui_url, base, host, timeout)
     info.ui_url = ui_url if host is None else ui_url.replace(urlsplit(ui_url).hostname or "", host, 1)
     env_url = base + "api/v1/applications/" + app_path + "environment"
     env = prober.get(env_url, host=host, timeout=timeout)
     info.conf = conf_from_environment(env.json() if env.ok else None, "History Server REST API /environment")
     return info
+
+
+def _get_within(
+    prober: Prober, url: str, base: str, host: str | None, timeout: float, hops: int = 3
+) -> HttpResult:
+    """GET, following redirects only while they stay under ``base`` (the History Server answers the
+    first request for an application with a redirect to the same URL once it has loaded it)."""
+    from ..probes import resolve
+
+    result = prober.get(url, host=host, keep_body=False, timeout=timeout)
+    for _ in range(hops):
+        if not (result.redirect and result.location):
+            break
+        target = resolve(result.url, result.location)
+        if not target.startswith(base):
+            break
+        result = prober.get(target, host=host, keep_body=False, timeout=timeout)
+    return result
 
 
 def _match_history_app(apps: list[Any], app: AppInfo) -> dict[str, Any] | None:

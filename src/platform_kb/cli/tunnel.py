@@ -30,17 +30,56 @@ def command() -> None:
 
 
 @command.command("up")
-@click.option("--profile", "profile_name", metavar="NAME|FILE", help="Profile: profiles/NAME.yaml, .lab/profiles/NAME.yaml or a path.")
+@click.option(
+    "--profile",
+    "profile_name",
+    metavar="NAME|FILE",
+    help="Profile: profiles/NAME.yaml, .lab/profiles/NAME.yaml or a path.",
+)
 @click.option("--bastion", metavar="[USER@]HOST[:PORT]", help="Bastion (a host name or ~/.ssh/config alias).")
 @click.option("-i", "identity", metavar="IDENTITY", help="Private key file.")
-@click.option("--known-hosts", metavar="FILE", help="known_hosts file to verify (and, with accept-new, record) host keys.")
-@click.option("--host-key-policy", type=click.Choice(HOST_KEY_POLICIES), help="Like StrictHostKeyChecking (default yes).")
+@click.option(
+    "--known-hosts",
+    metavar="FILE",
+    help="known_hosts file to verify (and, with accept-new, record) host keys.",
+)
+@click.option(
+    "--host-key-policy",
+    type=click.Choice(HOST_KEY_POLICIES),
+    help="Like StrictHostKeyChecking (default yes).",
+)
 @click.option("-J", "--proxy-jump", metavar="[USER@]HOST[:PORT][,...]", help="Jump host(s), like ssh -J.")
-@click.option("-L", "local_forwards", multiple=True, metavar="[BIND:]LPORT:HOST:PORT", help="Local forward (repeatable); replaces the profile's forwards. HOST 'node' means the profile's node.")
-@click.option("-F", "--ssh-config", metavar="FILE", help="ssh_config to read (default ~/.ssh/config; 'none' for none).")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True, help="openssh: an ssh process carries the data; paramiko: in-process.")
-@click.option("--connect-timeout", type=click.FloatRange(min=0.5), default=10.0, show_default=True, help="Seconds per hop.")
-@click.option("--keepalive", type=click.FloatRange(min=0), default=15.0, show_default=True, help="Keepalive interval in seconds (0: off).")
+@click.option(
+    "-L",
+    "local_forwards",
+    multiple=True,
+    metavar="[BIND:]LPORT:HOST:PORT",
+    help="Local forward (repeatable); replaces the profile's forwards. HOST 'node' means the profile's node.",
+)
+@click.option(
+    "-F", "--ssh-config", metavar="FILE", help="ssh_config to read (default ~/.ssh/config; 'none' for none)."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="auto",
+    show_default=True,
+    help="openssh: an ssh process carries the data; paramiko: in-process.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="Seconds per hop.",
+)
+@click.option(
+    "--keepalive",
+    type=click.FloatRange(min=0),
+    default=15.0,
+    show_default=True,
+    help="Keepalive interval in seconds (0: off).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log connection details to stderr.")
 def up(
     profile_name: str | None,
@@ -58,8 +97,8 @@ def up(
 ) -> None:
     """Open the tunnel and keep it open until Ctrl-C or SIGTERM."""
     profile = load_profile(profile_name) if profile_name else None
-    spec = _bastion(profile, bastion, identity, known_hosts, host_key_policy, proxy_jump)
     forwards = _forwards(profile, local_forwards)
+    spec = _bastion(profile, bastion, identity, known_hosts, host_key_policy, proxy_jump)
     _configure_logging(verbose)
     tunnel = Tunnel(
         spec,
@@ -129,9 +168,13 @@ def _bastion(
 def _forwards(profile: Profile | None, local_forwards: tuple[str, ...]) -> tuple[ForwardSpec, ...]:
     node_host = profile.node.host if profile else None
     if local_forwards:
-        return tuple(parse_local_forward(text, f"forward{i}", node_host) for i, text in enumerate(local_forwards))
+        return tuple(
+            parse_local_forward(text, f"forward{i}", node_host) for i, text in enumerate(local_forwards)
+        )
     if profile is None:
-        raise UsageProblem("no forwards: give -L [BIND:]LPORT:HOST:PORT (or a --profile)")
+        raise UsageProblem(
+            "give --profile NAME|FILE, or --bastion [USER@]HOST[:PORT] and -L [BIND:]LPORT:HOST:PORT"
+        )
     return profile.forwards or default_forwards(profile.node)
 
 
@@ -147,10 +190,12 @@ def _announce(tunnel: Tunnel) -> None:
 
 
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("kb tunnel: %(message)s"))
     logger = logging.getLogger("platform_kb.tunnel")
-    logger.addHandler(handler)
+    if not any(getattr(h, "kb_tunnel_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("kb tunnel: %(message)s"))
+        handler.kb_tunnel_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
     # paramiko logs failed channel opens at ERROR; our own messages say it better

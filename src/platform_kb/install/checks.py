@@ -71,7 +71,11 @@ def unknown_keys(values: Mapping[str, Any], tree: dict, chart: str, prefix: str 
             close = difflib.get_close_matches(str(key), [str(k) for k in tree], n=1, cutoff=0.6)
             if not close:  # case-only differences (subpath vs subPath) score low in difflib
                 close = [k for k in tree if str(k).lower() == str(key).lower()][:1]
-            hint = f"did you mean `{prefix}{close[0]}`?" if close else f"known keys here: {', '.join(sorted(map(str, tree)))}"
+            hint = (
+                f"did you mean `{prefix}{close[0]}`?"
+                if close
+                else f"known keys here: {', '.join(sorted(map(str, tree)))}"
+            )
             yield _error("unknown-key", f"{chart} values: unknown key `{path}`", hint)
             continue
         node = tree[key]
@@ -148,16 +152,26 @@ def check_airflow(params: AirflowParams, spec: InstallSpec) -> list[Problem]:
          "config.logging.remote_log_conn_id"],
     )  # fmt: skip
     problems += literal_secrets(values)
-    problems += refs(params, ["s3_access_key_ref", "s3_secret_key_ref"], required=["s3_access_key_ref", "s3_secret_key_ref"])
+    problems += refs(
+        params,
+        ["s3_access_key_ref", "s3_secret_key_ref"],
+        required=["s3_access_key_ref", "s3_secret_key_ref"],
+    )
     problems += refs(params, ["git_username_ref", "git_password_ref", "git_ssh_key_ref"])
     executor = _get(values, "executor")
     if executor and "KubernetesExecutor" not in str(executor):
-        problems.append(_error("executor", f"airflow values: executor is {executor!r}; #3-10 runs KubernetesExecutor"))
+        problems.append(
+            _error("executor", f"airflow values: executor is {executor!r}; #3-10 runs KubernetesExecutor")
+        )
     if str(_get(values, "config.logging.remote_logging")) != "True":
-        problems.append(_error("remote-logging", "airflow values: config.logging.remote_logging must be \"True\""))
+        problems.append(
+            _error("remote-logging", 'airflow values: config.logging.remote_logging must be "True"')
+        )
     folder = str(_get(values, "config.logging.remote_base_log_folder") or "")
     if folder and not folder.startswith("s3://"):
-        problems.append(_error("log-folder", f"airflow values: remote_base_log_folder {folder!r} must start with s3://"))
+        problems.append(
+            _error("log-folder", f"airflow values: remote_base_log_folder {folder!r} must start with s3://")
+        )
     conn_id = str(_get(values, "config.logging.remote_log_conn_id") or "")
     env_names = {str(s.get("envName")) for s in values.get("secret") or [] if isinstance(s, Mapping)}
     if conn_id and "AIRFLOW_CONN_" + conn_id.upper() not in env_names:
@@ -166,7 +180,9 @@ def check_airflow(params: AirflowParams, spec: InstallSpec) -> list[Problem]:
                    "the remote log connection must reach every Airflow container")
         )  # fmt: skip
     if params.git_uses_ssh and not params.git_ssh_key_ref:
-        problems.append(_error("git-ssh-key", f"git_repo {params.git_repo!r} is an SSH URL but git_ssh_key_ref is empty"))
+        problems.append(
+            _error("git-ssh-key", f"git_repo {params.git_repo!r} is an SSH URL but git_ssh_key_ref is empty")
+        )
     if params.git_uses_ssh and not params.git_known_hosts:
         problems.append(
             _error("git-known-hosts", "git_known_hosts is empty: git-sync would not verify the git server's host key",
@@ -176,6 +192,7 @@ def check_airflow(params: AirflowParams, spec: InstallSpec) -> list[Problem]:
         problems.append(_error("git-credentials", "git_username_ref and git_password_ref go together"))
     if not params.ui_path.startswith("/"):
         problems.append(_error("ui-path", f"ui_path {params.ui_path!r} must start with /"))
+    problems += _endpoint(params.s3_endpoint)
     return problems
 
 
@@ -228,7 +245,9 @@ def check_url_format(url_format: str, chart_version: str) -> list[Problem]:
 def check_spark_operator(params: SparkOperatorParams, spec: InstallSpec) -> list[Problem]:
     assert spec.release is not None
     values = spec.release.values
-    problems: list[Problem] = list(unknown_keys(values, charts.KNOWN_KEYS["spark-operator"], "spark-operator"))
+    problems: list[Problem] = list(
+        unknown_keys(values, charts.KNOWN_KEYS["spark-operator"], "spark-operator")
+    )
     problems += literal_secrets(values)
     try:
         version = charts.parse_version(params.chart_version)
@@ -243,14 +262,21 @@ def check_spark_operator(params: SparkOperatorParams, spec: InstallSpec) -> list
         )  # fmt: skip
     ingress_on = _get(values, "controller.uiIngress.enable")
     if ingress_on is not True:
-        problems.append(_error("ui-ingress-off", "controller.uiIngress.enable must be true (#3-10 exposes driver UIs)"))
+        problems.append(
+            _error("ui-ingress-off", "controller.uiIngress.enable must be true (#3-10 exposes driver UIs)")
+        )
     if _get(values, "controller.uiService.enable") is False:
         problems.append(_error("ui-service-off", "controller.uiService.enable must stay true for uiIngress"))
     url_format = str(_get(values, "controller.uiIngress.urlFormat") or "")
     if ingress_on:
         problems += check_url_format(url_format, params.chart_version)
     if not _get(values, "controller.uiIngress.ingressClassName"):
-        problems.append(_warning("ingress-class", "controller.uiIngress.ingressClassName is empty: the cluster default class is used"))
+        problems.append(
+            _warning(
+                "ingress-class",
+                "controller.uiIngress.ingressClassName is empty: the cluster default class is used",
+            )
+        )
     if not params.namespaces:
         problems.append(_error("job-namespaces", "job_namespaces is empty"))
     return problems
@@ -276,10 +302,20 @@ def check_history_server(params: HistoryServerParams, spec: InstallSpec) -> list
         problems.append(_error("log-directory", f"log directory {params.log_directory!r} must use s3a://"))
     if not params.s3_path_style:
         problems.append(
-            _warning("path-style", "s3_path_style is false: MinIO without wildcard DNS needs fs.s3a.path.style.access=true")
+            _warning(
+                "path-style",
+                "s3_path_style is false: MinIO without wildcard DNS needs fs.s3a.path.style.access=true",
+            )
         )
     if not params.ui_path.startswith("/") or params.ui_path.rstrip("/") == "":
-        problems.append(_error("ui-path", f"ui_path {params.ui_path!r} must be a path below / (e.g. /spark-history)"))
-    if not urlparse(params.s3_endpoint).scheme:
-        problems.append(_error("s3-endpoint", f"s3_endpoint {params.s3_endpoint!r} needs a scheme (http:// or https://)"))
+        problems.append(
+            _error("ui-path", f"ui_path {params.ui_path!r} must be a path below / (e.g. /spark-history)")
+        )
+    problems += _endpoint(params.s3_endpoint)
     return problems
+
+
+def _endpoint(endpoint: str) -> list[Problem]:
+    if endpoint.startswith(("http://", "https://")) and urlparse(endpoint).hostname:
+        return []
+    return [_error("s3-endpoint", f"s3_endpoint {endpoint!r} must be a URL like http://minio.minio.svc:9000")]

@@ -228,7 +228,16 @@ class KubectlGet(Command):
     mutates: ClassVar[bool] = False
 
     def argv(self) -> tuple[str, ...]:
-        return ("kubectl", "get", self.resource, self.name, *_ns(self.namespace), "-o", "json", "--ignore-not-found")
+        return (
+            "kubectl",
+            "get",
+            self.resource,
+            self.name,
+            *_ns(self.namespace),
+            "-o",
+            "json",
+            "--ignore-not-found",
+        )
 
 
 @dataclass(frozen=True)

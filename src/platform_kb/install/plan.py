@@ -110,12 +110,14 @@ def _decoded(data: Mapping[str, Any] | None) -> dict[str, str]:
 def contained(desired: Any, current: Any) -> bool:
     """True when everything ``desired`` states is already in ``current`` (server defaults ignored)."""
     if isinstance(desired, Mapping):
-        return isinstance(current, Mapping) and all(k in current and contained(v, current[k]) for k, v in desired.items())
+        return isinstance(current, Mapping) and all(
+            k in current and contained(v, current[k]) for k, v in desired.items()
+        )
     if isinstance(desired, list):
         return (
             isinstance(current, list)
             and len(desired) == len(current)
-            and all(contained(d, cur) for d, cur in zip(desired, current))
+            and all(contained(d, cur) for d, cur in zip(desired, current, strict=True))
         )
     if isinstance(desired, (int, float)) and not isinstance(desired, bool) and isinstance(current, str):
         return str(desired) == current
@@ -176,7 +178,9 @@ def op_helm_repo(runner: Runner, release: Release) -> Operation:
     return Operation(name, "not added yet", add)
 
 
-def op_object(runner: Runner, obj: dict[str, Any] | DesiredSecret, resolver: Resolver) -> tuple[Operation, bool]:
+def op_object(
+    runner: Runner, obj: dict[str, Any] | DesiredSecret, resolver: Resolver
+) -> tuple[Operation, bool]:
     """(operation, resolved) for one object; a Secret whose references cannot be resolved is planned as a change."""
     resolved = True
     if isinstance(obj, DesiredSecret):
@@ -197,7 +201,9 @@ def op_object(runner: Runner, obj: dict[str, Any] | DesiredSecret, resolver: Res
     if not resolved:
         refs = ", ".join(str(r) for r in obj.refs.values())  # type: ignore[union-attr]
         return Operation(name, f"credentials not resolvable here ({refs}); would apply", apply, shown), False
-    current, why = read_fact(runner, c.KubectlGet(c.resource_name(kind), meta["name"], ns), parse_object, "kubectl")
+    current, why = read_fact(
+        runner, c.KubectlGet(c.resource_name(kind), meta["name"], ns), parse_object, "kubectl"
+    )
     if current is UNKNOWN:
         return Operation(name, f"{why}; would apply", apply, shown), resolved
     if current is None:
@@ -211,7 +217,9 @@ def op_object(runner: Runner, obj: dict[str, Any] | DesiredSecret, resolver: Res
 def op_release(runner: Runner, release: Release, repo_changed: bool) -> Iterator[Operation]:
     chart = release.chart
     name = f"release {release.namespace}/{release.name}"
-    upgrade = c.HelmUpgradeInstall(release.name, chart, release.namespace, release.values_file, release.values_yaml)
+    upgrade = c.HelmUpgradeInstall(
+        release.name, chart, release.namespace, release.values_file, release.values_yaml
+    )
     fact, why = read_fact(runner, c.HelmStatus(release.name, release.namespace), parse_release_status, "helm")
     if fact is UNKNOWN:
         reason = f"{why}; would install or upgrade to {chart.chart}-{chart.version}"
@@ -224,7 +232,9 @@ def op_release(runner: Runner, release: Release, repo_changed: bool) -> Iterator
         if fact.chart_version != chart.version:
             reasons.append(f"chart {fact.chart_version} -> {chart.version}")
         if not reasons:
-            current, why_values = read_fact(runner, c.HelmGetValues(release.name, release.namespace), parse_values, "helm")
+            current, why_values = read_fact(
+                runner, c.HelmGetValues(release.name, release.namespace), parse_values, "helm"
+            )
             if current is UNKNOWN:
                 reasons.append(f"values {why_values}")
             else:
@@ -232,11 +242,17 @@ def op_release(runner: Runner, release: Release, repo_changed: bool) -> Iterator
                 if diffs:
                     reasons.append(f"values differ in {', '.join(diffs)}")
         if not reasons:
-            yield Operation(name, f"{chart.chart}-{chart.version} deployed (revision {fact.revision}), values unchanged")
+            yield Operation(
+                name, f"{chart.chart}-{chart.version} deployed (revision {fact.revision}), values unchanged"
+            )
             return
         reason = "; ".join(reasons)
     if not repo_changed:
-        yield Operation(f"helm repo {chart.repo_name} index", "refresh before installing", c.HelmRepoUpdate(chart.repo_name))
+        yield Operation(
+            f"helm repo {chart.repo_name} index",
+            "refresh before installing",
+            c.HelmRepoUpdate(chart.repo_name),
+        )
     yield Operation(name, reason, upgrade)
 
 
@@ -285,11 +301,15 @@ def template_check(runner: Runner, release: Release) -> bool:
     """``helm template`` against the chart (applies its values.schema.json); False when helm is not here."""
     if not runner.has_tool("helm"):
         return False
-    cmd = c.HelmTemplate(release.name, release.chart, release.namespace, release.values_file, release.values_yaml)
+    cmd = c.HelmTemplate(
+        release.name, release.chart, release.namespace, release.values_file, release.values_yaml
+    )
     try:
         runner.run(cmd)
     except CommandFailed as exc:
-        raise UsageProblem(f"{release.chart.ref} {release.chart.version} rejects the rendered values:\n{exc}") from exc
+        raise UsageProblem(
+            f"{release.chart.ref} {release.chart.version} rejects the rendered values:\n{exc}"
+        ) from exc
     return True
 
 
@@ -339,10 +359,22 @@ class ApplyReport:
 Act = Callable[[Operation], Any]
 
 
-def apply_plan(plan: Plan, runner: Runner, act: Act | None = None) -> ApplyReport:
-    """Execute the plan's commands in order (through ``act``, e.g. the runbook's ``rb.action``)."""
+def apply_plan(plan: Plan, runner: Runner, act: Act | None = None, dry: bool = False) -> ApplyReport:
+    """Execute the plan's commands in order (through ``act``, e.g. the runbook's ``rb.action``).
+
+    ``dry`` (plan mode): hand every change to ``act`` — which records it without running it — and
+    skip the pre-flight checks that only matter when commands really run.
+    """
     if not plan.changes:
         return ApplyReport(plan.component, [], True, plan.summary() + "; nothing was applied")
+    if dry:
+        for op in plan.changes:
+            if act is not None:
+                act(op)
+        lines = [op.command.line() for op in plan.changes if op.command]
+        return ApplyReport(
+            plan.component, [], False, f"{plan.component}: {len(lines)} change(s) planned, none applied"
+        )
     if plan.unresolved:
         raise UsageProblem(
             f"{plan.component}: cannot apply, credentials not resolvable for {', '.join(plan.unresolved)} "
@@ -357,4 +389,6 @@ def apply_plan(plan: Plan, runner: Runner, act: Act | None = None) -> ApplyRepor
         else:
             act(op)
         executed.append(op.command.line())
-    return ApplyReport(plan.component, executed, False, f"{plan.component}: applied {len(executed)} change(s)")
+    return ApplyReport(
+        plan.component, executed, False, f"{plan.component}: applied {len(executed)} change(s)"
+    )

@@ -5,7 +5,7 @@ The plan (``plan.py``) reads facts and yields :mod:`commands`; a runner executes
 * :class:`LocalRunner` — subprocess on the operator's machine; ``KUBECONFIG`` points at a
   kubeconfig written by :func:`write_tunnel_kubeconfig` for the tunnel's local API address.
 * :class:`BastionRunner` — paramiko ``exec`` on the bastion over the tunnel's SSH session (host
-  key verified against known_hosts, never auto-added); values files are copied over SFTP.
+  key verified against known_hosts, never auto-added); values files are written with ``cat`` over the same connection.
 * :class:`RecordingRunner` — records every command and returns canned results (tests: there is
   no helm binary here).
 
@@ -51,7 +51,9 @@ class CommandFailed(KbError):
 
     def __init__(self, command: Command, result: Result):
         tail = "\n".join(mask(result.stderr, command.secrets()).strip().splitlines()[-8:])
-        super().__init__(f"`{command.line()}` failed with exit code {result.rc}" + (f":\n{tail}" if tail else ""))
+        super().__init__(
+            f"`{command.line()}` failed with exit code {result.rc}" + (f":\n{tail}" if tail else "")
+        )
         self.command = command
         self.result = result
 
@@ -134,7 +136,9 @@ def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, contex
     ctx = next((c.get("context", {}) for c in data.get("contexts", []) if c.get("name") == ctx_name), None)
     if ctx is None:
         raise UsageProblem(f"kubeconfig {path}: context {ctx_name!r} not found")
-    cluster = next((c.get("cluster") for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), None)
+    cluster = next(
+        (c.get("cluster") for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), None
+    )
     if cluster is None:
         raise UsageProblem(f"kubeconfig {path}: cluster {ctx.get('cluster')!r} not found")
     original = urlparse(str(cluster.get("server", "")))
@@ -175,7 +179,9 @@ class BastionRunner:
 
         if self._session is None or not self._session.is_active():
             route = resolve_route(self.bastion, SshConfigFile.load())
-            self._session = connect(route, ConnectOptions(connect_timeout=self.connect_timeout, keepalive_interval=0))
+            self._session = connect(
+                route, ConnectOptions(connect_timeout=self.connect_timeout, keepalive_interval=0)
+            )
         return self._session.transport
 
     def _exec(self, script: str, stdin: str | None) -> Result:
@@ -200,22 +206,13 @@ class BastionRunner:
         return Result(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
     def _stage(self, command: Command) -> None:
-        import paramiko
-
-        files = command.files()
-        if not files:
-            return
-        self._exec(f"mkdir -p {shlex.quote(self.remote_dir)} && chmod 700 {shlex.quote(self.remote_dir)}", None)
-        sftp = paramiko.SFTPClient.from_transport(self._transport())
-        assert sftp is not None
-        try:
-            for staged in files:
-                remote = f"{self.remote_dir.rstrip('/')}/{staged.name}"
-                with sftp.open(remote, "w") as handle:
-                    handle.write(staged.content.encode("utf-8"))
-                sftp.chmod(remote, 0o600)
-        finally:
-            sftp.close()
+        """Write the command's files through ``cat`` (no SFTP subsystem needed on the bastion)."""
+        folder = shlex.quote(self.remote_dir)
+        for staged in command.files():
+            target = shlex.quote(f"{self.remote_dir.rstrip('/')}/{staged.name}")
+            result = self._exec(f"umask 077 && mkdir -p {folder} && cat > {target}", staged.content)
+            if not result.ok:
+                raise CommandFailed(command, result)
 
     def script(self, command: Command) -> str:
         """The shell line run on the bastion (working directory, environment, the command)."""

@@ -60,7 +60,9 @@ def signature(secret_key: str, amz_date: str, region: str, service: str, creq: s
     date = amz_date[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
     to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode("utf-8")).hexdigest()])
-    return hmac.new(signing_key(secret_key, date, region, service), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        signing_key(secret_key, date, region, service), to_sign.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 def sign_headers(
@@ -77,7 +79,7 @@ def sign_headers(
     extra_headers: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Headers (``Authorization``, ``x-amz-date``, ``x-amz-content-sha256``, extras) for one request."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     payload_hash = hashlib.sha256(body).hexdigest()
     headers = {"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash}
@@ -87,7 +89,9 @@ def sign_headers(
     creq = canonical_request(method, path, query, headers, signed, payload_hash)
     sig = signature(secret_key, amz_date, region, service, creq)
     scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    headers["authorization"] = f"{ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+    headers["authorization"] = (
+        f"{ALGORITHM} Credential={access_key}/{scope}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+    )
     return headers
 
 
@@ -115,7 +119,9 @@ class S3Client:
     region: str = "us-east-1"
     timeout: float = 10.0
 
-    def _request(self, method: str, bucket: str, key: str = "", params: dict[str, str] | None = None, body: bytes = b"") -> httpx.Response:
+    def _request(
+        self, method: str, bucket: str, key: str = "", params: dict[str, str] | None = None, body: bytes = b""
+    ) -> httpx.Response:
         url = httpx.URL(self.endpoint)
         path = "/" + uri_encode(bucket, safe="-_.~") if bucket else "/"
         if key:
@@ -157,7 +163,9 @@ class S3Client:
         params = {"list-type": "2", "prefix": prefix, "max-keys": str(max_keys)}
         root = ET.fromstring(self._request("GET", bucket, params=params).content)
         items = root.findall(f"{{{S3_NS}}}Contents") or root.findall("Contents")
-        return [S3Object(_text(i, "Key"), int(_text(i, "Size") or 0), _text(i, "LastModified")) for i in items]
+        return [
+            S3Object(_text(i, "Key"), int(_text(i, "Size") or 0), _text(i, "LastModified")) for i in items
+        ]
 
 
 def _text(node: ET.Element, tag: str) -> str:

@@ -29,12 +29,23 @@ from xml.sax.saxutils import escape
 
 from .s3 import S3_NS, canonical_query, canonical_request, signature
 
-_AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})")
+_AUTH = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})"
+)
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
+DIR_MARKER = ".s3lab-dir"  # the file that stands for a "folder/" key (S3A creates such markers)
+TMP_PREFIX = ".s3lab-tmp-"
+
+
 class Store:
-    """Buckets are directories, objects are files (``/`` in keys become subdirectories)."""
+    """Buckets are directories and objects plain files (``/`` in keys become subdirectories).
+
+    Plain files let a prefix be *another* directory: the lab tests link
+    ``<root>/datalake/logs/spark-log`` to the lab's event-log directory, so event logs the lab's
+    drivers write show up as objects, as they would on MinIO.
+    """
 
     def __init__(self, root: Path):
         self.root = root
@@ -44,22 +55,30 @@ class Store:
         return self.root / name
 
     def object_path(self, bucket: str, key: str) -> Path:
-        safe = key.replace("\\", "/")
-        if any(part in ("..", "") for part in safe.split("/")[:-1]) or safe.startswith("/"):
+        parts = key.split("/")
+        if key.startswith("/") or any(p in ("..", ".") for p in parts) or "" in parts[:-1]:
             raise ValueError(key)
-        return self.root / bucket / (safe + ".obj" if not safe.endswith("/") else safe + "_.obj")
+        if key.endswith("/"):
+            return self.root / bucket / key / DIR_MARKER
+        return self.root / bucket / key
 
     def keys(self, bucket: str) -> list[tuple[str, Path]]:
         base = self.root / bucket
         out = []
-        for path in base.rglob("*.obj"):
-            rel = path.relative_to(base).as_posix()[: -len(".obj")]
-            out.append((rel[:-1] if rel.endswith("/_") else rel, path))
+        for folder, _dirs, files in os.walk(base, followlinks=True):
+            rel = Path(folder).relative_to(base).as_posix()
+            prefix = "" if rel == "." else rel + "/"
+            for name in files:
+                if name.startswith(TMP_PREFIX):
+                    continue
+                key = prefix if name == DIR_MARKER else prefix + name
+                if key:
+                    out.append((key, Path(folder) / name))
         return sorted(out)
 
 
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _decode_chunked(body: bytes) -> bytes:
@@ -85,7 +104,9 @@ def make_handler(store: Store, access_key: str, secret_key: str):
             pass
 
         # --- plumbing
-        def _send(self, status: int, body: bytes = b"", ctype: str = "application/xml", headers: dict | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes = b"", ctype: str = "application/xml", headers: dict | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
@@ -112,7 +133,11 @@ def make_handler(store: Store, access_key: str, secret_key: str):
                 return False
             key, _date, region, signed, sig = match.groups()
             if key != access_key:
-                self._error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+                self._error(
+                    403,
+                    "InvalidAccessKeyId",
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                )
                 return False
             split = urlsplit(self.path)
             query = canonical_query(parse_qsl(split.query, keep_blank_values=True))
@@ -122,7 +147,11 @@ def make_handler(store: Store, access_key: str, secret_key: str):
             creq = canonical_request(self.command, split.path, query, headers, names, payload)
             expected = signature(secret_key, self.headers.get("x-amz-date", ""), region, "s3", creq)
             if expected != sig:
-                self._error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+                self._error(
+                    403,
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you provided.",
+                )
                 return False
             return True
 
@@ -164,7 +193,11 @@ def make_handler(store: Store, access_key: str, secret_key: str):
                 if not _BUCKET.match(bucket):
                     return self._error(400, "InvalidBucketName", "The specified bucket is not valid.")
                 if path.is_dir():
-                    return self._error(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded.")
+                    return self._error(
+                        409,
+                        "BucketAlreadyOwnedByYou",
+                        "Your previous request to create the named bucket succeeded.",
+                    )
                 path.mkdir(parents=True)
                 return self._send(200, headers={"Location": f"/{bucket}"})
             if not path.is_dir():
@@ -188,7 +221,7 @@ def make_handler(store: Store, access_key: str, secret_key: str):
             for key, path in store.keys(bucket):
                 if not key.startswith(prefix):
                     continue
-                rest = key[len(prefix):]
+                rest = key[len(prefix) :]
                 if delimiter and delimiter in rest:
                     common = prefix + rest.split(delimiter, 1)[0] + delimiter
                     if common not in prefixes:
@@ -202,7 +235,9 @@ def make_handler(store: Store, access_key: str, secret_key: str):
                 )
             truncated = len(contents) > max_keys
             contents = contents[:max_keys]
-            common_xml = "".join(f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in prefixes)
+            common_xml = "".join(
+                f"<CommonPrefixes><Prefix>{escape(p)}</Prefix></CommonPrefixes>" for p in prefixes
+            )
             xml = (
                 f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="{S3_NS}"><Name>{escape(bucket)}</Name>'
                 f"<Prefix>{escape(prefix)}</Prefix><KeyCount>{len(contents) + len(prefixes)}</KeyCount>"
@@ -215,6 +250,8 @@ def make_handler(store: Store, access_key: str, secret_key: str):
             if not store.bucket(bucket).is_dir():
                 return self._error(404, "NoSuchBucket", "The specified bucket does not exist")
             path = store.object_path(bucket, key)
+            if self.command == "PUT" and path.is_dir():
+                return self._error(409, "InvalidRequest", "a prefix of that name already holds objects")
             if self.command == "PUT":
                 if "aws-chunked" in (self.headers.get("Content-Encoding") or "") or (
                     self.headers.get("x-amz-content-sha256", "").startswith("STREAMING-")
@@ -222,7 +259,7 @@ def make_handler(store: Store, access_key: str, secret_key: str):
                     body = _decode_chunked(body)
                 with store.lock:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp")
+                    tmp = path.with_name(TMP_PREFIX + path.name)
                     tmp.write_bytes(body)
                     tmp.replace(path)
                 return self._send(200, headers={"ETag": f'"{hashlib.md5(body).hexdigest()}"'})
@@ -261,12 +298,16 @@ def serve(host: str, port: int, root: Path, access_key: str, secret_key: str, bu
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m platform_kb.install.s3lab", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m platform_kb.install.s3lab", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--access-key", required=True)
-    parser.add_argument("--bucket", action="append", default=[], help="create this bucket at start (repeatable)")
+    parser.add_argument(
+        "--bucket", action="append", default=[], help="create this bucket at start (repeatable)"
+    )
     args = parser.parse_args(argv)
     secret = os.environ.get("S3LAB_SECRET_KEY")
     if not secret:

@@ -115,7 +115,9 @@ def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
-def parse_extra_values(text: str | Mapping[str, Any] | None, parameter: str = "extra_values") -> dict[str, Any]:
+def parse_extra_values(
+    text: str | Mapping[str, Any] | None, parameter: str = "extra_values"
+) -> dict[str, Any]:
     """A YAML/JSON mapping given as a parameter (``""`` -> ``{}``)."""
     if not text:
         return {}
@@ -133,7 +135,8 @@ def parse_extra_values(text: str | Mapping[str, Any] | None, parameter: str = "e
 
 
 def _ns_manifest(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED_BY)}}
+    # no labels: a namespace such as `spark` may be shared, and an existing one must count as "matches"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
 def from_parameters(cls: type, params: Mapping[str, Any]):
@@ -199,7 +202,9 @@ class AirflowParams:
 
     @property
     def chart(self) -> ChartRef:
-        return charts.AIRFLOW.with_repo(self.chart_repo_name, self.chart_repo_url).with_version(self.chart_version)
+        return charts.AIRFLOW.with_repo(self.chart_repo_name, self.chart_repo_url).with_version(
+            self.chart_version
+        )
 
     @property
     def remote_base_log_folder(self) -> str:
@@ -412,7 +417,9 @@ def render_history_server(p: HistoryServerParams) -> InstallSpec:
     jars = charts.s3a_jars_for(p.spark_version)
     conf = history_spark_defaults(p)
     urls = [f"{p.maven_repo.rstrip('/')}/{path}" for path in jars.maven_paths()]
-    fetch = "set -e; cd /jars; " + "; ".join(f"curl -fsSL -o {name} {url}" for name, url in zip(jars.jar_names(), urls))
+    fetch = "set -e; cd /jars; " + "; ".join(
+        f"curl -fsSL -o {name} {url}" for name, url in zip(jars.jar_names(), urls, strict=True)
+    )
     conf_name = f"{p.name}-conf"
     # a change of the configuration restarts the pod (the annotation is part of the pod template)
     checksum = hashlib.sha256((conf + fetch + p.image).encode()).hexdigest()[:16]
@@ -457,7 +464,10 @@ def render_history_server(p: HistoryServerParams) -> InstallSpec:
                         {
                             "name": "history-server",
                             "image": p.image,
-                            "command": ["/opt/spark/bin/spark-class", "org.apache.spark.deploy.history.HistoryServer"],
+                            "command": [
+                                "/opt/spark/bin/spark-class",
+                                "org.apache.spark.deploy.history.HistoryServer",
+                            ],
                             "env": [
                                 {"name": "SPARK_CONF_DIR", "value": CONF_DIR},
                                 # spark-class adds SPARK_DAEMON_CLASSPATH for the HistoryServer class
@@ -465,12 +475,18 @@ def render_history_server(p: HistoryServerParams) -> InstallSpec:
                                 {"name": "SPARK_DAEMON_CLASSPATH", "value": f"{JARS_DIR}/*"},
                                 # UIUtils.uiRoot reads the *system property* spark.ui.proxyBase: links
                                 # and redirects then carry the ingress prefix
-                                {"name": "SPARK_HISTORY_OPTS", "value": f"-Dspark.ui.proxyBase={p.ui_path.rstrip('/')}"},
+                                {
+                                    "name": "SPARK_HISTORY_OPTS",
+                                    "value": f"-Dspark.ui.proxyBase={p.ui_path.rstrip('/')}",
+                                },
                                 env_secret("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
                                 env_secret("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
                             ],
                             "ports": [{"name": "http", "containerPort": HISTORY_PORT}],
-                            "readinessProbe": {"httpGet": {"path": "/api/v1/version", "port": "http"}, "periodSeconds": 10},
+                            "readinessProbe": {
+                                "httpGet": {"path": "/api/v1/version", "port": "http"},
+                                "periodSeconds": 10,
+                            },
                             "volumeMounts": [
                                 {"name": "conf", "mountPath": CONF_DIR},
                                 {"name": "jars", "mountPath": JARS_DIR},
@@ -527,5 +543,7 @@ def render_history_server(p: HistoryServerParams) -> InstallSpec:
         },
     }
     objects = (_ns_manifest(p.namespace), secret, configmap, deployment, service, ingress)
-    notes = (f"jars: hadoop-aws {jars.hadoop_aws} + {jars.sdk_artifact} {jars.sdk_version} (Spark {jars.spark_line})",)
+    notes = (
+        f"jars: hadoop-aws {jars.hadoop_aws} + {jars.sdk_artifact} {jars.sdk_version} (Spark {jars.spark_line})",
+    )
     return InstallSpec("spark-history-server", objects, None, notes)

@@ -48,9 +48,10 @@ def poll(fetch: Callable[[], T], done: Callable[[T], bool], timeout: float, inte
     deadline = time.monotonic() + timeout
     while True:
         result = fetch()
-        if done(result) or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if done(result) or remaining <= 0:
             return result
-        time.sleep(interval)
+        time.sleep(min(interval, remaining))
 
 
 # --- pods --------------------------------------------------------------------------------------
@@ -86,7 +87,11 @@ class _Assets(HTMLParser):
         a = dict(attrs)
         if tag == "script" and a.get("src"):
             self.found.append(str(a["src"]))
-        elif tag == "link" and a.get("href") and ("stylesheet" in (a.get("rel") or "") or str(a["href"]).endswith(".css")):
+        elif (
+            tag == "link"
+            and a.get("href")
+            and ("stylesheet" in (a.get("rel") or "") or str(a["href"]).endswith(".css"))
+        ):
             self.found.append(str(a["href"]))
 
 
@@ -97,7 +102,9 @@ def page_assets(html: str) -> list[str]:
     return parser.found
 
 
-def ui_page(http: httpx.Client, base_url: str, path: str, title: str, prefix: str | None = None, max_assets: int = 40) -> Check:
+def ui_page(
+    http: httpx.Client, base_url: str, path: str, title: str, prefix: str | None = None, max_assets: int = 40
+) -> Check:
     """GET ``path`` through the tunnel; redirects, the page and its CSS/JS must stay under ``prefix``."""
     prefix = prefix if prefix is not None else path.rstrip("/")
     url = base_url.rstrip("/") + path
@@ -163,13 +170,17 @@ def s3_prefix(client: S3Client, bucket: str, prefix: str, title: str, require_ob
     evidence["objects"] = str(len(objects))
     if not objects:
         severity = "error" if require_objects else "warning"
-        return Check("s3-prefix", False, title, f"s3://{bucket}/{prefix} holds no objects yet", evidence, severity)
+        return Check(
+            "s3-prefix", False, title, f"s3://{bucket}/{prefix} holds no objects yet", evidence, severity
+        )
     newest = max(objects, key=lambda o: o.last_modified)
     evidence["newest"] = f"{newest.key} ({newest.last_modified})"
     return Check("s3-prefix", True, title, f"{len(objects)} object(s), newest {newest.key}", evidence)
 
 
-def s3_new_objects(client: S3Client, bucket: str, prefix: str, before: set[str], title: str, timeout: float) -> Check:
+def s3_new_objects(
+    client: S3Client, bucket: str, prefix: str, before: set[str], title: str, timeout: float
+) -> Check:
     """Wait until an object not in ``before`` appears under ``prefix`` (the prefix *receives* objects)."""
 
     def fetch() -> list[str]:
@@ -183,7 +194,13 @@ def s3_new_objects(client: S3Client, bucket: str, prefix: str, before: set[str],
     evidence = {"bucket": bucket, "prefix": prefix, "new": ", ".join(new[:5])}
     if new:
         return Check("s3-receives", True, title, f"{len(new)} new object(s): {new[0]}", evidence)
-    return Check("s3-receives", False, title, f"no new object under s3://{bucket}/{prefix} within {timeout:.0f}s", evidence)
+    return Check(
+        "s3-receives",
+        False,
+        title,
+        f"no new object under s3://{bucket}/{prefix} within {timeout:.0f}s",
+        evidence,
+    )
 
 
 def s3_probe_write(client: S3Client, bucket: str, prefix: str, title: str) -> Check:
@@ -196,7 +213,13 @@ def s3_probe_write(client: S3Client, bucket: str, prefix: str, title: str) -> Ch
         client.delete_object(bucket, key)
     except (S3Error, httpx.HTTPError) as exc:
         return Check("s3-write", False, title, str(exc), {"bucket": bucket, "key": key})
-    return Check("s3-write", ok, title, "write/read/delete ok" if ok else "read back differs", {"bucket": bucket, "key": key})
+    return Check(
+        "s3-write",
+        ok,
+        title,
+        "write/read/delete ok" if ok else "read back differs",
+        {"bucket": bucket, "key": key},
+    )
 
 
 # --- Spark applications -------------------------------------------------------------------------------
@@ -209,7 +232,12 @@ def expected_ui_path(url_format: str, app: str, namespace: str, app_id: str = ""
     from .checks import url_format_path
 
     path = url_format_path(url_format)
-    return path.replace("{{$appName}}", app).replace("{{$appNamespace}}", namespace).replace("{{$appId}}", app_id).rstrip("/")
+    return (
+        path.replace("{{$appName}}", app)
+        .replace("{{$appNamespace}}", namespace)
+        .replace("{{$appId}}", app_id)
+        .rstrip("/")
+    )
 
 
 def ui_ingress(net_v1: Any, namespace: str, app: str, expected_path: str, title: str) -> Check:
@@ -217,14 +245,24 @@ def ui_ingress(net_v1: Any, namespace: str, app: str, expected_path: str, title:
     items = net_v1.list_namespaced_ingress(namespace, label_selector=f"{APP_LABEL}={app}").items
     evidence = {"namespace": namespace, "selector": f"{APP_LABEL}={app}", "expected": expected_path}
     if not items:
-        return Check("ui-ingress", False, title, f"no Ingress labelled {APP_LABEL}={app} in {namespace}", evidence)
+        return Check(
+            "ui-ingress", False, title, f"no Ingress labelled {APP_LABEL}={app} in {namespace}", evidence
+        )
     ing = items[0]
-    paths = [p.path for rule in (ing.spec.rules or []) for p in ((rule.http.paths if rule.http else None) or [])]
+    paths = [
+        p.path for rule in (ing.spec.rules or []) for p in ((rule.http.paths if rule.http else None) or [])
+    ]
     annotations = ing.metadata.annotations or {}
     evidence.update({"ingress": ing.metadata.name, "paths": ", ".join(map(str, paths))})
     wanted = f"{expected_path}(/|$)(.*)"
     if wanted not in paths:
-        return Check("ui-ingress", False, title, f"Ingress {ing.metadata.name} routes {paths}, expected {wanted}", evidence)
+        return Check(
+            "ui-ingress",
+            False,
+            title,
+            f"Ingress {ing.metadata.name} routes {paths}, expected {wanted}",
+            evidence,
+        )
     if annotations.get("nginx.ingress.kubernetes.io/rewrite-target") != "/$2":
         return Check("ui-ingress", False, title, "rewrite-target annotation is not /$2", evidence)
     return Check("ui-ingress", True, title, f"{ing.metadata.name}: {wanted}", evidence)
@@ -242,7 +280,9 @@ def app_state(status: dict[str, Any]) -> str:
 FINISHED_STATES = ("COMPLETED", "FAILED", "SUCCEEDING", "FAILING")
 
 
-def history_lists(http: httpx.Client, base_url: str, ui_path: str, app_id: str, title: str, timeout: float) -> Check:
+def history_lists(
+    http: httpx.Client, base_url: str, ui_path: str, app_id: str, title: str, timeout: float
+) -> Check:
     """The History Server (through the ingress) lists ``app_id`` in /api/v1/applications."""
     url = f"{base_url.rstrip('/')}{ui_path.rstrip('/')}/api/v1/applications"
 
@@ -265,48 +305,68 @@ def smoke_application(
     namespace: str,
     image: str,
     spark_version: str,
-    event_log_dir: str,
-    s3_endpoint: str,
-    s3_secret: str,
+    main_file: str,
+    arguments: list[str] | tuple[str, ...] = (),
+    main_class: str = "",
+    event_log_dir: str | None = None,
+    s3_endpoint: str = "",
+    s3_secret: str | None = None,
     service_account: str = "spark-operator-spark",
-    slices: int = 2000,
 ) -> dict[str, Any]:
-    """A SparkPi SparkApplication writing its event log to ``event_log_dir`` through S3A.
+    """A small SparkApplication for verification (Python when ``main_file`` ends in ``.py``).
 
-    Runs long enough (``slices``) for the UI check; the S3 keys come from the Secret
-    ``s3_secret`` (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``) as environment variables.
+    With ``event_log_dir`` it writes its event log there through S3A (path-style, the same
+    hadoop-aws / SDK pair as the History Server) with the keys of Secret ``s3_secret``
+    (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``) as environment variables.
     """
     from .charts import s3a_jars_for
 
-    jars = s3a_jars_for(spark_version)
-    scala = "2.13" if spark_version.startswith("4.") else "2.12"
-    env = [
-        {"name": key, "valueFrom": {"secretKeyRef": {"name": s3_secret, "key": key}}}
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-    ]
+    python = main_file.endswith(".py")
+    conf: dict[str, str] = {}
+    env: list[dict[str, Any]] = []
+    if event_log_dir:
+        jars = s3a_jars_for(spark_version)
+        conf = {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": event_log_dir,
+            "spark.hadoop.fs.s3a.endpoint": s3_endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.jars.packages": f"org.apache.hadoop:hadoop-aws:{jars.hadoop_aws},"
+            f"{jars.sdk_group}:{jars.sdk_artifact}:{jars.sdk_version}",
+            "spark.jars.ivy": "/tmp/.ivy2",
+        }
+        if s3_secret:
+            env = [
+                {"name": key, "valueFrom": {"secretKeyRef": {"name": s3_secret, "key": key}}}
+                for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            ]
+    spec: dict[str, Any] = {
+        "type": "Python" if python else "Scala",
+        "mode": "cluster",
+        "image": image,
+        "mainApplicationFile": main_file,
+        "arguments": [str(a) for a in arguments],
+        "sparkVersion": spark_version,
+        "sparkConf": conf,
+        "driver": {
+            "cores": 1,
+            "memory": "512m",
+            "serviceAccount": service_account,
+            **({"env": env} if env else {}),
+        },
+        "executor": {"instances": 1, "cores": 1, "memory": "512m", **({"env": env} if env else {})},
+    }
+    if python:
+        spec["pythonVersion"] = "3"
+    elif main_class:
+        spec["mainClass"] = main_class
     return {
         "apiVersion": f"{SPARK_GROUP}/{SPARK_VERSION}",
         "kind": "SparkApplication",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "platform-kb"}},
-        "spec": {
-            "type": "Scala",
-            "mode": "cluster",
-            "image": image,
-            "mainClass": "org.apache.spark.examples.SparkPi",
-            "mainApplicationFile": f"local:///opt/spark/examples/jars/spark-examples_{scala}-{spark_version}.jar",
-            "arguments": [str(slices)],
-            "sparkVersion": spark_version,
-            "sparkConf": {
-                "spark.eventLog.enabled": "true",
-                "spark.eventLog.dir": event_log_dir,
-                "spark.hadoop.fs.s3a.endpoint": s3_endpoint,
-                "spark.hadoop.fs.s3a.path.style.access": "true",
-                # the same hadoop-aws / SDK pair as the History Server (charts.S3A_JARS)
-                "spark.jars.packages": f"org.apache.hadoop:hadoop-aws:{jars.hadoop_aws},"
-                f"{jars.sdk_group}:{jars.sdk_artifact}:{jars.sdk_version}",
-                "spark.jars.ivy": "/tmp/.ivy2",
-            },
-            "driver": {"cores": 1, "memory": "512m", "serviceAccount": service_account, "env": env},
-            "executor": {"instances": 1, "cores": 1, "memory": "512m", "env": env},
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "platform-kb"},
         },
+        "spec": spec,
     }

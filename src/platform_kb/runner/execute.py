@@ -24,10 +24,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
-from papermill.exceptions import PapermillExecutionError
 
 from ..errors import UsageProblem
 from ..paths import ProjectPaths
@@ -35,10 +34,12 @@ from ..profiles import load_profile
 from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
 from ..secrets import Masker, SecretError, resolve
 from .console import RunConsole
-from .engine import KernelLaunch, execute_notebook
 from .records import RecordDir, RunSummary, write_record
 from .source import RunbookSource, load_runbook
 from .validate import ResolvedParameters, read_params_file, resolve_parameters
+
+if TYPE_CHECKING:  # papermill is imported only once a run really starts (a bad invocation fails fast)
+    from papermill.exceptions import PapermillExecutionError
 
 DEFAULT_TIMEOUT = 600.0
 STOPPED = "RunbookStopped"  # platform_kb.runbook.RunbookStopped: checks failed, not a crash
@@ -313,6 +314,10 @@ def _execute(
 ) -> PapermillExecutionError | None:
     """Run the cells; the executed notebook ends up in ``tracker.nb``. A cell error is returned; an
     interruption or a crash of the machinery still leaves a (masked) partial record."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from .engine import KernelLaunch, execute_notebook
+
     timeout = request.timeout or None
     with open(kernel_log, "wb") as log:
         launch = KernelLaunch(

@@ -120,7 +120,10 @@ class Forwarder:
     def start(self) -> None:
         for listener in self.listeners:
             thread = threading.Thread(
-                target=self._accept_loop, args=(listener,), name=f"kb-tunnel-accept-{listener.spec.name}", daemon=True
+                target=self._accept_loop,
+                args=(listener,),
+                name=f"kb-tunnel-accept-{listener.spec.name}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
@@ -169,7 +172,9 @@ class Forwarder:
     def _open(self, spec: ForwardSpec, peer: tuple[str, int]) -> paramiko.Channel | None:
         session = self.session(self.channel_timeout)
         if session is None:
-            log.warning("forward %s: no bastion connection, dropping a connection from %s:%s", spec.name, *peer[:2])
+            log.warning(
+                "forward %s: no bastion connection, dropping a connection from %s:%s", spec.name, *peer[:2]
+            )
             return None
         try:
             return session.open_channel(spec.remote_host, spec.remote_port, peer[:2], self.channel_timeout)
@@ -229,7 +234,9 @@ def bind_listener(spec: ForwardSpec) -> Listener:
     """Bind ``spec``'s local address (port 0 picks a free one); LocalPortInUse if taken."""
     family = socket.AF_INET6 if ":" in spec.local_host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as ssh does; TIME_WAIT must not block a restart
+    sock.setsockopt(
+        socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+    )  # as ssh does; TIME_WAIT must not block a restart
     try:
         sock.bind((spec.local_host, spec.local_port))
         sock.listen(128)
@@ -237,6 +244,10 @@ def bind_listener(spec: ForwardSpec) -> Listener:
         sock.close()
         raise LocalPortInUse(
             f"forward {spec.name}: cannot listen on {spec.local_host}:{spec.local_port}: {exc.strerror}"
-            + (" (another process uses it; pick another port or 0 for a free one)" if exc.errno == errno.EADDRINUSE else "")
+            + (
+                " (another process uses it; pick another port or 0 for a free one)"
+                if exc.errno == errno.EADDRINUSE
+                else ""
+            )
         ) from exc
     return Listener(spec, sock)

@@ -96,7 +96,9 @@ def forward_argument(spec: ForwardSpec, local_port: int) -> str:
     return f"{_bracket(spec.local_host)}:{local_port}:{_bracket(spec.remote_host)}:{spec.remote_port}"
 
 
-def build_argv(route: Route, forwards: list[tuple[ForwardSpec, int]], options: ConnectOptions, ssh: str) -> list[str]:
+def build_argv(
+    route: Route, forwards: list[tuple[ForwardSpec, int]], options: ConnectOptions, ssh: str
+) -> list[str]:
     """The full ``ssh -N -L ...`` command line for the route and the (already chosen) local ports."""
     argv = [ssh, "-N", *hop_arguments(route.bastion, options), "-o", "ExitOnForwardFailure=yes"]
     proxy = proxy_command(route, len(route.hops) - 1, options, ssh)
@@ -111,7 +113,11 @@ def equivalent_command(route: Route, forwards: list[tuple[ForwardSpec, int]]) ->
     """What a person would type: ``ssh -N -L 8080:node:30998 [-J jump] -p PORT user@bastion``."""
     argv = ["ssh", "-N"]
     for spec, port in forwards:
-        local = f"{port}" if spec.local_host in ("127.0.0.1", "localhost") else f"{_bracket(spec.local_host)}:{port}"
+        local = (
+            f"{port}"
+            if spec.local_host in ("127.0.0.1", "localhost")
+            else f"{_bracket(spec.local_host)}:{port}"
+        )
         argv += ["-L", f"{local}:{_bracket(spec.remote_host)}:{spec.remote_port}"]
     if route.jumps:
         argv += ["-J", ",".join(f"{h.user}@{_bracket(h.hostname)}:{h.port}" for h in route.jumps)]
@@ -191,14 +197,18 @@ class OpenSshProcess:
             argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
         self._proc, self.record = spawn("ssh-tunnel", argv, self.log_path)
         proc, wanted = self._proc, set(self.ports)
-        ready = wait_until(lambda: proc.poll() is not None or wanted <= listening_ports(proc.pid), timeout, 0.005)
+        ready = wait_until(
+            lambda: proc.poll() is not None or wanted <= listening_ports(proc.pid), timeout, 0.005
+        )
         if proc.poll() is not None:
             tail = self.log_tail()
             self.stop()
             raise classify(tail)(f"ssh exited with status {proc.returncode}: {tail or '(no message)'}")
         if not ready:
             self.stop()
-            raise BastionUnreachable(f"ssh did not open its local ports within {timeout:g}s: {self.log_tail()}")
+            raise BastionUnreachable(
+                f"ssh did not open its local ports within {timeout:g}s: {self.log_tail()}"
+            )
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Block until ssh exits (its exit status) or ``timeout`` passes (None)."""

@@ -177,7 +177,9 @@ def _open_socket(
                 f"jump host {jump.describe()} cannot reach {hop.hostname}:{hop.port}: {explain_open_failure(exc)}"
             ) from exc
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise BastionUnreachable(f"jump host {jump.describe()} lost while reaching {hop.describe()}: {exc}") from exc
+            raise BastionUnreachable(
+                f"jump host {jump.describe()} lost while reaching {hop.describe()}: {exc}"
+            ) from exc
     try:
         sock = socket.create_connection((hop.hostname, hop.port), timeout=options.connect_timeout)
     except socket.gaierror as exc:
@@ -196,7 +198,9 @@ def _open_socket(
 def _handshake(
     hop: Hop, sock: socket.socket | paramiko.Channel, options: ConnectOptions
 ) -> tuple[paramiko.Transport, Verified]:
-    transport = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE)
+    transport = paramiko.Transport(
+        sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE
+    )
     transport.banner_timeout = options.connect_timeout
     transport.handshake_timeout = options.connect_timeout
     transport.auth_timeout = options.connect_timeout
@@ -221,7 +225,9 @@ def _handshake(
         transport.close()
         raise
     if verified.recorded:
-        log.warning("recorded new host key of %s (%s) in %s", verified.host, verified.fingerprint, verified.location)
+        log.warning(
+            "recorded new host key of %s (%s) in %s", verified.host, verified.fingerprint, verified.location
+        )
     return transport, verified
 
 

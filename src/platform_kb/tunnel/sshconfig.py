@@ -236,10 +236,18 @@ def _resolve_jumps(names: list[str], spec: BastionSpec, ssh_config: SshConfigFil
         dest = parse_destination(name, "ProxyJump")
         config = ssh_config.lookup(dest.host)
         if i == 0:
-            hops.extend(_resolve_jumps(_jump_list(_str_or_none(config.get("proxyjump"))), spec, ssh_config, depth + 1))
+            hops.extend(
+                _resolve_jumps(_jump_list(_str_or_none(config.get("proxyjump"))), spec, ssh_config, depth + 1)
+            )
         identity = spec.identity_file if not config.get("identityfile") else None
         hops.append(
-            _make_hop(dest, config, identity_file=identity, known_hosts=spec.known_hosts, policy=spec.host_key_policy)
+            _make_hop(
+                dest,
+                config,
+                identity_file=identity,
+                known_hosts=spec.known_hosts,
+                policy=spec.host_key_policy,
+            )
         )
     return hops
 

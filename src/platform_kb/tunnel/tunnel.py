@@ -60,7 +60,9 @@ class TunnelOptions:
     use_agent: bool = True
 
     def connect_options(self) -> ConnectOptions:
-        return ConnectOptions(self.connect_timeout, self.keepalive_interval, self.keepalive_count_max, self.use_agent)
+        return ConnectOptions(
+            self.connect_timeout, self.keepalive_interval, self.keepalive_count_max, self.use_agent
+        )
 
 
 @dataclass(frozen=True)
@@ -119,13 +121,7 @@ class Tunnel:
         **overrides: Any,
     ) -> None:
         self.bastion = bastion
-        self.forwards = _check_forwards(forwards)
-        try:
-            self.options = replace(options or TunnelOptions(), **overrides)
-        except TypeError as exc:
-            raise UsageProblem(f"unknown tunnel option: {exc}") from exc
-        if self.options.backend not in BACKENDS:
-            raise UsageProblem(f"backend must be one of {', '.join(BACKENDS)}, got {self.options.backend!r}")
+        self.forwards: tuple[ForwardSpec, ...] = ()
         self.route: Route | None = None
         self.backend: str | None = None
         self.probes: list[ProbeResult] = []
@@ -143,6 +139,13 @@ class Tunnel:
         self._ended = threading.Event()
         self._closing = threading.Event()
         self._connected = threading.Event()
+        self.forwards = _check_forwards(forwards)
+        try:
+            self.options = replace(options or TunnelOptions(), **overrides)
+        except TypeError as exc:
+            raise UsageProblem(f"unknown tunnel option: {exc}") from exc
+        if self.options.backend not in BACKENDS:
+            raise UsageProblem(f"backend must be one of {', '.join(BACKENDS)}, got {self.options.backend!r}")
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -181,7 +184,9 @@ class Tunnel:
             proxy_jump=text("proxy_jump"),
         )
         node = NodeSpec(
-            node_host, number("ingress_nodeport", DEFAULT_INGRESS_NODEPORT), number("api_port", DEFAULT_API_PORT)
+            node_host,
+            number("ingress_nodeport", DEFAULT_INGRESS_NODEPORT),
+            number("api_port", DEFAULT_API_PORT),
         )
         forwards = profile_default_forwards(node, f"127.0.0.1:{number('local_port', 8080)}")
         return cls(bastion, forwards, **options)
@@ -196,7 +201,9 @@ class Tunnel:
         try:
             return self.addresses[name]
         except KeyError:
-            raise UsageProblem(f"no open forward named {name!r} (have: {', '.join(self.addresses) or 'none'})") from None
+            raise UsageProblem(
+                f"no open forward named {name!r} (have: {', '.join(self.addresses) or 'none'})"
+            ) from None
 
     def url(self, name: str, path: str = "") -> str:
         host, port = self.address(name)
@@ -374,7 +381,9 @@ class Tunnel:
                 self.probes = self._probe(session)
             if self.backend == "paramiko":
                 if first:
-                    self._forwarder = Forwarder(self._listeners, self._current_session, self.options.connect_timeout)
+                    self._forwarder = Forwarder(
+                        self._listeners, self._current_session, self.options.connect_timeout
+                    )
                     self._forwarder.start()
                 with self._cond:
                     self._session, session = session, None
@@ -418,9 +427,11 @@ class Tunnel:
         """For the forwarder: the live bastion session, waiting up to ``timeout`` during a reconnect."""
         with self._cond:
             self._cond.wait_for(
-                lambda: self._closing.is_set()
-                or self._ended.is_set()
-                or (self._session is not None and self._session.is_active()),
+                lambda: (
+                    self._closing.is_set()
+                    or self._ended.is_set()
+                    or (self._session is not None and self._session.is_active())
+                ),
                 timeout,
             )
             session = self._session

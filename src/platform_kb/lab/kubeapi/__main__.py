@@ -54,25 +54,27 @@ def main(argv: list[str] | None = None) -> int:
 
     store = ObjectStore()
     store.bootstrap()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     server = KubeApiServer(store, args.host, args.port)
     try:
         for path in args.seed:
             _seed(store, path)
-        server.start()
-    except (KbError, OSError) as exc:
+        server.bind()  # the port is known (and taken) before the kubeconfig names it
+    except (KbError, OSError, yaml.YAMLError) as exc:
         print(f"kubeapi: error: {exc}", file=sys.stderr)
         return 2
     if args.kubeconfig:
         args.kubeconfig.write_text(yaml.safe_dump(kubeconfig(server.url)))
-    print(f"lab kube API (stand-in) listening on {server.url}", flush=True)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        server.start()  # accepting from here on: everything above is already in place
+        print(f"lab kube API (stand-in) listening on {server.url}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:
         server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

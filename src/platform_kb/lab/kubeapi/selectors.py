@@ -224,8 +224,15 @@ class _LabelParser:
         if self._peek() in (None, ","):
             return _requirement(key, EXISTS, ())
         op_token = self._next()
-        op = {"=": EQUALS, "==": EQUALS, "!=": NOT_EQUALS, "in": IN, "notin": NOT_IN, ">": GREATER_THAN,
-              "<": LESS_THAN}.get(str(op_token))  # fmt: skip
+        op = {
+            "=": EQUALS,
+            "==": EQUALS,
+            "!=": NOT_EQUALS,
+            "in": IN,
+            "notin": NOT_IN,
+            ">": GREATER_THAN,
+            "<": LESS_THAN,
+        }.get(str(op_token))
         if op is None:
             raise self._fail(op_token, "'=', '!=', '==', 'in', 'notin', '>', '<'")
         if op in (IN, NOT_IN):

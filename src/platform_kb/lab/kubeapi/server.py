@@ -104,6 +104,10 @@ def error_response(exc: KubeApiError) -> Response:
     return json_response(exc.code, exc.status())
 
 
+def _not_allowed(method: str) -> MethodNotAllowed:
+    return MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
+
+
 def not_found_path() -> NotFound:
     return NotFound("the server could not find the requested resource")
 
@@ -197,8 +201,14 @@ class KubeApi:
         if head == "api" and len(segments) == 2:
             return self._resource_list("", segments[1])
         if head == "apis" and len(segments) == 1:
-            return json_response(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                self._group_doc(g, vs) for g, vs in self._groups().items()]})  # fmt: skip
+            return json_response(
+                200,
+                {
+                    "kind": "APIGroupList",
+                    "apiVersion": "v1",
+                    "groups": [self._group_doc(g, vs) for g, vs in self._groups().items()],
+                },
+            )
         if head == "apis" and len(segments) == 2:
             versions = self._groups().get(segments[1])
             if versions is None:
@@ -226,8 +236,13 @@ class KubeApi:
             raise not_found_path()
         entries: list[dict[str, Any]] = []
         for r in resources:
-            entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular_name, "namespaced": r.namespaced,
-                                     "kind": r.kind, "verbs": list(ALL_VERBS)}  # fmt: skip
+            entry: dict[str, Any] = {
+                "name": r.plural,
+                "singularName": r.singular_name,
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": list(ALL_VERBS),
+            }
             if r.short_names:
                 entry["shortNames"] = list(r.short_names)
             if r.categories:
@@ -235,91 +250,127 @@ class KubeApi:
             entries.append(entry)
             for sub in r.subresources:
                 verbs = ["get"] if sub == "log" else ["get", "patch", "update"]
-                entries.append({"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                                "kind": r.kind, "verbs": verbs})  # fmt: skip
+                entries.append(
+                    {
+                        "name": f"{r.plural}/{sub}",
+                        "singularName": "",
+                        "namespaced": r.namespaced,
+                        "kind": r.kind,
+                        "verbs": verbs,
+                    }
+                )
         group_version = f"{group}/{version}" if group else version
-        return json_response(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-                                   "resources": entries})  # fmt: skip
+        return json_response(
+            200,
+            {
+                "kind": "APIResourceList",
+                "apiVersion": "v1",
+                "groupVersion": group_version,
+                "resources": entries,
+            },
+        )
 
     # ------------------------------------------------------------- resources
 
     def _resource(
         self, method: str, route: Route, params: dict[str, str], headers: Mapping[str, str], body: bytes
     ) -> Response:
-        res, store = route.resource, self.store
-        dry_run = params.get("dryRun", "") == "All"
-        watching = route.watch_path or params.get("watch", "").lower() in ("true", "1")
-        if route.subresource == "log" and res.kind == "Pod" and not res.group and route.name:
+        if (
+            route.subresource == "log"
+            and route.resource.kind == "Pod"
+            and not route.resource.group
+            and route.name
+        ):
             if method != "GET":
-                raise MethodNotAllowed(
-                    f"the server does not allow this method on the requested resource ({method})"
-                )
+                raise _not_allowed(method)
             return self._pod_log(route, params)
         if route.name is None:
-            if method == "GET":
-                query = store.query(
-                    res, route.namespace, params.get("labelSelector"), params.get("fieldSelector")
-                )
-                return (
-                    self._watch(route, query, params)
-                    if watching
-                    else self._list(route, query, params, headers)
-                )
-            if method == "POST" and (route.namespace is not None or not res.namespaced):
-                created = store.create(
-                    res, route.namespace, _decode(body, headers), dry_run=dry_run, keep_status=False
-                )
-                return json_response(201, created)
-            if method == "DELETE" and (route.namespace is not None or not res.namespaced):
-                deleted = store.delete_collection(
-                    res,
-                    route.namespace,
-                    params.get("labelSelector"),
-                    params.get("fieldSelector"),
-                    dry_run=dry_run,
-                )
-                return json_response(200, {"kind": res.list_kind, "apiVersion": res.api_version,
-                                           "metadata": {"resourceVersion": str(store.resource_version)},
-                                           "items": deleted})  # fmt: skip
-            raise MethodNotAllowed(
-                f"the server does not allow this method on the requested resource ({method})"
-            )
+            return self._collection(method, route, params, headers, body)
         if route.subresource not in (None, "status") or (
-            route.subresource == "status" and not res.has_status
+            route.subresource == "status" and not route.resource.has_status
         ):
             raise not_found_path()
-        if method == "GET" and watching and route.subresource is None:
-            query = store.query(
-                res, route.namespace, params.get("labelSelector"), f"metadata.name={route.name}"
-            )
-            return self._watch(route, query, params)
+        return self._object(method, route, params, headers, body)
+
+    def _collection(
+        self, method: str, route: Route, params: dict[str, str], headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        res, store = route.resource, self.store
+        dry_run = params.get("dryRun", "") == "All"
         if method == "GET":
-            stored = store.get_stored(res, route.namespace, route.name)
+            query = store.query(
+                res, route.namespace, params.get("labelSelector"), params.get("fieldSelector")
+            )
+            if params.get("watch", "").lower() in ("true", "1") or route.watch_path:
+                return self._watch(route, query, params)
+            return self._list(route, query, params, headers)
+        if route.namespace is None and res.namespaced:
+            raise _not_allowed(method)  # writes to /api/v1/{plural} need a namespace in the path
+        if method == "POST":
+            obj = _decode(body, headers)
+            return json_response(
+                201, store.create(res, route.namespace, obj, dry_run=dry_run, keep_status=False)
+            )
+        if method == "DELETE":
+            selectors = (params.get("labelSelector"), params.get("fieldSelector"))
+            deleted = store.delete_collection(res, route.namespace, *selectors, dry_run=dry_run)
+            meta = {"resourceVersion": str(store.resource_version)}
+            return json_response(
+                200,
+                {"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta, "items": deleted},
+            )
+        raise _not_allowed(method)
+
+    def _object(
+        self, method: str, route: Route, params: dict[str, str], headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        res, store, ns, name, sub = (
+            route.resource,
+            self.store,
+            route.namespace,
+            str(route.name),
+            route.subresource,
+        )
+        dry_run = params.get("dryRun", "") == "All"
+        if method == "GET":
+            if sub is None and (params.get("watch", "").lower() in ("true", "1") or route.watch_path):
+                query = store.query(res, ns, params.get("labelSelector"), f"metadata.name={name}")
+                return self._watch(route, query, params)
+            stored = store.get_stored(res, ns, name)
             if wants_table(headers):
                 return json_response(200, render_table(res, [stored], str(stored.rv)))
             return Response(200, stored.encoded())
         if method == "PUT":
-            replaced = store.replace(res, route.namespace, route.name, _decode(body, headers),
-                                     subresource=route.subresource, dry_run=dry_run)  # fmt: skip
-            return json_response(200, replaced)
+            obj = _decode(body, headers)
+            return json_response(200, store.replace(res, ns, name, obj, subresource=sub, dry_run=dry_run))
         if method == "PATCH":
-            content_type = headers.get("Content-Type", "").split(";")[0].strip().lower()
-            patch_type = PATCH_CONTENT_TYPES.get(content_type)
+            patch_type = PATCH_CONTENT_TYPES.get(
+                headers.get("Content-Type", "").split(";")[0].strip().lower()
+            )
             if patch_type is None:
-                raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
-                                           f"include: {', '.join(PATCH_CONTENT_TYPES)}")  # fmt: skip
-            patched = store.patch(res, route.namespace, route.name, _decode(body, headers, patch_type == "apply"),
-                                  route.subresource, patch_type=patch_type, dry_run=dry_run)  # fmt: skip
-            return json_response(200, patched)
-        if method == "DELETE" and route.subresource is None:
+                raise UnsupportedMediaType(
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    + ", ".join(PATCH_CONTENT_TYPES)
+                )
+            patch = _decode(body, headers, yaml_body=patch_type == "apply")
+            return json_response(
+                200, store.patch(res, ns, name, patch, sub, patch_type=patch_type, dry_run=dry_run)
+            )
+        if method == "DELETE" and sub is None:
             options = _decode(body, headers) if body.strip() else {}
-            preconditions = (options.get("preconditions") or {}) if isinstance(options, dict) else {}
-            dry_run = dry_run or "All" in ((options.get("dryRun") or []) if isinstance(options, dict) else [])
-            deleted = store.delete(res, route.namespace, route.name, dry_run=dry_run,
-                                   precondition_uid=preconditions.get("uid"),
-                                   precondition_rv=preconditions.get("resourceVersion"))  # fmt: skip
+            options = options if isinstance(options, dict) else {}
+            preconditions = options.get("preconditions") or {}
+            dry_run = dry_run or "All" in (options.get("dryRun") or [])
+            deleted = store.delete(
+                res,
+                ns,
+                name,
+                dry_run=dry_run,
+                precondition_uid=preconditions.get("uid"),
+                precondition_rv=preconditions.get("resourceVersion"),
+            )
             return json_response(200, deleted)
-        raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({method})")
+        raise _not_allowed(method)
 
     def _list(
         self, route: Route, query: Query, params: dict[str, str], headers: Mapping[str, str]
@@ -340,8 +391,9 @@ class KubeApi:
             table = render_table(res, found, str(rv))
             table["metadata"].update({k: v for k, v in meta.items() if k != "resourceVersion"})
             return json_response(200, table)
-        head = json.dumps({"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta},
-                          separators=(",", ":")).encode()  # fmt: skip
+        head = json.dumps(
+            {"kind": res.list_kind, "apiVersion": res.api_version, "metadata": meta}, separators=(",", ":")
+        ).encode()
         return Response(200, head[:-1] + b',"items":[' + b",".join(s.encoded() for s in found) + b"]}")
 
     def _watch(self, route: Route, query: Query, params: dict[str, str]) -> Response:
@@ -570,8 +622,12 @@ class _HttpServer(HTTPServer):
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve_connection, args=(request, client_address), daemon=True,
-                                  name=f"kubeapi-conn-{client_address[1]}")  # fmt: skip
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            daemon=True,
+            name=f"kubeapi-conn-{client_address[1]}",
+        )
         with self._guard:
             self._connections.add(request)
             self._threads.add(thread)
@@ -642,8 +698,12 @@ class KubeApiServer:
         """Bind and serve in a daemon thread; returns self."""
         self.bind()
         assert self._httpd is not None
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"kubeapi-{self.port}", daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"kubeapi-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

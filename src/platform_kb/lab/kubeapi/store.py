@@ -73,10 +73,18 @@ Callback = Callable[[str, Resource, dict], None]
 PATCH_TYPES = ("merge", "strategic", "json", "apply")
 
 _NAME_RULES = {
-    "subdomain": (253, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"), "a lowercase RFC 1123 subdomain"),
+    "subdomain": (
+        253,
+        re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"),
+        "a lowercase RFC 1123 subdomain",
+    ),
     NAME_LABEL: (63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a lowercase RFC 1123 label"),
-    NAME_LABEL_1035: (63, re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?"), "a DNS-1035 label (starts with a letter)"),
-}  # fmt: skip
+    NAME_LABEL_1035: (
+        63,
+        re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?"),
+        "a DNS-1035 label (starts with a letter)",
+    ),
+}
 # k8s.io/apiserver/pkg/storage/names/generate.go: 5 random characters, base cut to 58
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _IMMUTABLE_META = ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp")
@@ -299,6 +307,7 @@ class ObjectStore:
             raise BadRequest(f"unknown patch type {patch_type!r}")
         if patch_type != "json" and not isinstance(merge_patch, Mapping):
             raise BadRequest("a merge patch must be a JSON object")
+        merge_patch = _json_copy(merge_patch)  # JSON-only values, and no aliasing of the caller's dicts
         ns = self._ns_key(resource, namespace)
         self._check_subresource(resource, subresource)
         with self._lock:
@@ -693,7 +702,7 @@ class ObjectStore:
                 ("schedulerName", "default-scheduler"),
                 ("serviceAccountName", "default"),
             ):
-                spec.setdefault(key, value)  # fmt: skip
+                spec.setdefault(key, value)
             status = obj.get("status") or {}
             obj["status"] = {"phase": "Pending", **status}
         elif resource.kind == "Service":

@@ -85,8 +85,14 @@ def _pod_cells(pod: Mapping[str, Any]) -> list[Any]:
         reason = "Terminating"
     restarts = sum(int(c.get("restartCount") or 0) for c in statuses)
     containers = len(spec.get("containers") or [])
-    return [f"{ready}/{containers}", reason, restarts, _age(pod), status.get("podIP") or "<none>",
-            spec.get("nodeName") or "<none>"]  # fmt: skip
+    return [
+        f"{ready}/{containers}",
+        reason,
+        restarts,
+        _age(pod),
+        status.get("podIP") or "<none>",
+        spec.get("nodeName") or "<none>",
+    ]
 
 
 def _service_cells(svc: Mapping[str, Any]) -> list[Any]:
@@ -127,8 +133,13 @@ def _ingress_cells(ing: Mapping[str, Any]) -> list[Any]:
     hosts = [r.get("host") for r in spec.get("rules") or [] if r.get("host")]
     balancer = (ing.get("status") or {}).get("loadBalancer") or {}
     address = ",".join(i.get("ip") or i.get("hostname") or "" for i in balancer.get("ingress") or [])
-    return [spec.get("ingressClassName") or "<none>", ",".join(hosts) or "*", address,
-            "80, 443" if spec.get("tls") else "80", _age(ing)]  # fmt: skip
+    return [
+        spec.get("ingressClassName") or "<none>",
+        ",".join(hosts) or "*",
+        address,
+        "80, 443" if spec.get("tls") else "80",
+        _age(ing),
+    ]
 
 
 def _event_cells(event: Mapping[str, Any]) -> list[Any]:
@@ -177,8 +188,15 @@ def render_table(resource: Resource, found: Sequence[StoredObject], resource_ver
     name_priority = (
         1 if (resource.group, resource.kind) == ("", "Event") else 0
     )  # events show NAME only with -o wide
-    definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name of the object",
-                    "priority": name_priority}]  # fmt: skip
+    definitions = [
+        {
+            "name": "Name",
+            "type": "string",
+            "format": "name",
+            "description": "Name of the object",
+            "priority": name_priority,
+        }
+    ]
     definitions += [
         {"name": n, "type": t, "format": "", "description": n, "priority": p} for n, t, p in columns
     ]
@@ -193,5 +211,10 @@ def render_table(resource: Resource, found: Sequence[StoredObject], resource_ver
         }
         for s in found
     ]
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
-            "columnDefinitions": definitions, "rows": rows}  # fmt: skip
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": resource_version},
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }

@@ -1,0 +1,139 @@
+# %% [markdown]
+# # Spark Operator 설치 (#3-10)
+#
+# kubeflow **spark-operator** Helm 차트를 설치(또는 업그레이드)하고, 잡마다 Spark UI용 Ingress가
+# `/spark-ui/<네임스페이스>/<앱>` 경로로 생기도록 `controller.uiIngress`를 켭니다. #3-10에서 손으로 한
+# 설치를 같은 값으로 되풀이하고, 바꾸기 전에 계획을 보여 주며, 끝나면 실제로 동작하는지 확인합니다.
+#
+# **무엇을 설치하나**
+#
+# | 항목 | 값 |
+# |---|---|
+# | 차트 | `spark-operator/spark-operator` (<https://kubeflow.github.io/spark-operator>) |
+# | 고정 버전 | **2.4.0** — 2.3.0 미만은 거부 (드라이버가 `spark.ui.proxyBase`를 못 받음, kubeflow/spark-operator #2597 → PR #2599) |
+# | 핵심 values | `controller.uiIngress.enable: true`, `urlFormat: /spark-ui/{{$appNamespace}}/{{$appName}}`, `ingressClassName: nginx`, `spark.jobNamespaces: [spark]` |
+# | 이 런북이 만드는 것 | 잡 네임스페이스(`spark`), Helm 릴리스 `spark-operator` |
+#
+# **순서:** values 렌더링과 검사 → 계획(정확한 `helm` / `kubectl` 명령과 values) → 적용 → 검증
+# (오퍼레이터 파드 Ready, 검증용 SparkApplication의 UI Ingress 경로, 터널을 통한 UI와 CSS/JS).
+# 두 번째 적용은 아무것도 바꾸지 않고 "변경 없음"이라고 알려 줍니다. `kb run install-spark-operator --plan`은
+# 계획만 보여 줍니다.
+#
+# **되돌리기:** `helm rollback spark-operator --namespace spark-operator` (직전 리비전으로),
+# `helm uninstall spark-operator --namespace spark-operator` (제거; CRD는 남으므로 필요하면 직접 지웁니다).
+#
+# 이 페이지 아래의 최근 실행 기록에서 무엇을 검증했는지(단계, 발견 사항, 실행한 명령) 볼 수 있습니다.
+
+# %% tags=["parameters"]
+bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
+bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
+bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
+identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
+known_hosts: str = ""  # 배스천 호스트 키를 확인할 known_hosts 파일
+host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
+proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
+node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
+ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
+api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
+local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
+kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
+runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
+bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+chart_repo_name: str = "spark-operator"  # Helm 저장소 이름
+chart_repo_url: str = "https://kubeflow.github.io/spark-operator"  # Helm 저장소 주소
+chart_version: str = "2.4.0"  # 차트 버전 (2.3.0 이상이어야 함)
+release: str = "spark-operator"  # Helm 릴리스 이름
+namespace: str = "spark-operator"  # 오퍼레이터 네임스페이스
+job_namespaces: str = "spark"  # SparkApplication을 받을 네임스페이스 (쉼표로 여러 개)
+url_format: str = "/spark-ui/{{$appNamespace}}/{{$appName}}"  # UI Ingress URL 형식 (경로가 있어야 함)
+ingress_class: str = "nginx"  # UI Ingress의 ingressClassName
+webhook_enable: bool = True  # 변경 웹훅 사용
+extra_values: str = ""  # 추가 Helm values (YAML 매핑, 렌더링한 값 위에 덮어씀)
+verify: bool = True  # 적용 후 검증
+verify_only: bool = False  # 설치 없이 검증만
+check_pods: bool = True  # 오퍼레이터 파드 Ready 확인
+pod_timeout: float = 300.0  # 파드 Ready를 기다릴 최대 시간(초) [1..]
+smoke_app: str = "kb-install-smoke"  # 검증용 SparkApplication 이름
+smoke_namespace: str = ""  # 검증 앱 네임스페이스 (비우면 job_namespaces의 첫 번째)
+smoke_image: str = "apache/spark:4.0.1"  # 검증 앱 이미지
+smoke_spark_version: str = "4.0.1"  # 검증 앱의 Spark 버전
+smoke_main_file: str = "local:///opt/spark/examples/src/main/python/pi.py"  # 검증 앱의 mainApplicationFile
+smoke_main_class: str = ""  # Scala/Java 앱일 때 mainClass
+smoke_arguments: str = "2000"  # 검증 앱 인자 (공백으로 구분)
+smoke_service_account: str = "spark-operator-spark"  # 드라이버 서비스 계정 (차트가 만드는 <릴리스>-spark)
+smoke_timeout: float = 600.0  # 검증 앱을 기다릴 최대 시간(초) [1..]
+
+# %%
+from platform_kb import runbook
+from platform_kb.install import steps, values
+from platform_kb.tunnel import Tunnel
+
+rb = runbook.start("install-spark-operator")
+params = steps.parameters(globals())
+
+# %% [markdown]
+# ## 1. values 렌더링과 검사
+#
+# 파라미터로 Helm values를 만들고, 바꾸기 전에 프로젝트 자체 검사를 합니다: 모르는(오타) 키와 가장 가까운 키,
+# 경로 없는 `urlFormat`, `proxyBase`가 `/`가 되는 `urlFormat`(→ `//jobs/`), 2.3.0 미만 차트.
+# 하나라도 오류면 아무것도 바꾸지 않고 멈춥니다.
+
+# %%
+with rb.step("values 렌더링과 검사") as step:
+    if verify_only:
+        step.skip("verify_only: 설치 단계를 건너뜀")
+    rendered = steps.render(rb, "spark-operator", params)
+
+# %% [markdown]
+# ## 2. 터널과 실행기
+#
+# 배스천을 거쳐 인그레스(NodePort)와 쿠버네티스 API를 로컬 포트로 엽니다. 배스천 호스트 키는 항상 known_hosts로
+# 확인합니다. helm/kubectl은 `runner`에 따라 이 머신(터널의 API 주소를 가리키는 kubeconfig)이나 배스천(SSH)에서 실행합니다.
+
+# %%
+with rb.step("터널과 실행기"):
+    tunnel = Tunnel.from_parameters(steps.connection(params)).open()
+    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
+    cmd_runner = None if verify_only else steps.make_runner(params, tunnel)
+
+# %% [markdown]
+# ## 3. 계획
+#
+# `helm repo list`, `helm status`, `helm get values`, `kubectl get`으로 지금 상태를 읽고, 다른 곳만 명령으로 만듭니다.
+# 표의 명령이 적용 단계에서 그대로(같은 순서로) 실행됩니다.
+
+# %%
+with rb.step("계획") as step:
+    if verify_only:
+        step.skip("verify_only")
+    the_plan = steps.make_plan(rb, rendered, cmd_runner)
+
+# %% [markdown]
+# ## 4. 적용
+#
+# 계획의 명령을 하나씩 실행합니다(`--plan`이면 기록만). 바꿀 것이 없으면 "변경 없음"이라고 알려 줍니다.
+
+# %%
+with rb.step("적용") as step:
+    if verify_only:
+        step.skip("verify_only")
+    steps.apply(rb, the_plan, cmd_runner)
+    steps.rollback_help(rb, rendered)
+
+# %% [markdown]
+# ## 5. 검증
+#
+# 오퍼레이터 파드가 Ready인지, 검증용 SparkApplication에 `urlFormat`대로의 UI Ingress가 생기는지(라벨로 찾음),
+# 터널을 통해 그 경로의 Spark UI와 CSS/JS가 열리는지 확인합니다. 검증 앱 제출은 변경이므로 `--plan`에서는 기록만 합니다.
+
+# %%
+with rb.step("검증") as step:
+    if not verify or (rb.plan and not verify_only):
+        step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
+    checked = steps.verify_spark_operator(
+        rb, steps.cluster(rb, params, tunnel), values.from_parameters(values.SparkOperatorParams, params), params
+    )
+    steps.report(rb, checked)
+
+# %%
+rb.report()

@@ -1,0 +1,461 @@
+"""The glue the install runbooks call: one function per runbook step, so each cell stays short.
+
+Where this sits: ``runbooks/install-*.py`` cells call these with the runbook handle ``rb``
+(``platform_kb.runbook``) — render → check → plan → apply → verify. Narrative is Korean (it lands
+in the run record and on the site); every change goes through ``rb.action`` (recorded, and not
+executed under ``kb run --plan``); credentials are resolved only through ``rb.secret``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..errors import UsageProblem
+from ..profiles import BastionSpec
+from . import checks, plan, runners, values, verify
+from .commands import HelmRollback, HelmUninstall, KubectlApply
+from .plan import Plan
+from .s3 import S3Client
+from .secrets import try_resolve
+from .values import InstallSpec
+
+CONNECTION_KEYS = (
+    "bastion_host", "bastion_port", "bastion_user", "identity_file", "known_hosts", "host_key_policy",
+    "proxy_jump", "node_host", "ingress_nodeport", "api_port", "local_port", "kubeconfig",
+)  # fmt: skip
+
+
+def connection(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's flat connection parameters (what ``Tunnel.from_parameters`` takes)."""
+    return {k: params[k] for k in CONNECTION_KEYS if k in params}
+
+
+# --- render + check ----------------------------------------------------------------------------------
+RENDERERS: dict[
+    str, tuple[type, Callable[[Any], InstallSpec], Callable[[Any, InstallSpec], list[checks.Problem]]]
+] = {
+    "airflow": (values.AirflowParams, values.render_airflow, checks.check_airflow),
+    "spark-operator": (values.SparkOperatorParams, values.render_spark_operator, checks.check_spark_operator),
+    "spark-history-server": (
+        values.HistoryServerParams,
+        values.render_history_server,
+        checks.check_history_server,
+    ),
+}
+
+
+@dataclass
+class Rendered:
+    component: str
+    params: Any
+    spec: InstallSpec
+    warnings: list[checks.Problem] = field(default_factory=list)
+
+
+def render(rb: Any, component: str, params: Mapping[str, Any]) -> Rendered:
+    """Typed parameters → values/manifests → the project's checks; errors stop the run before any change."""
+    cls, renderer, checker = RENDERERS[component]
+    typed = values.from_parameters(cls, params)
+    spec = renderer(typed)
+    problems = checker(typed, spec)
+    for p in problems:
+        rb.finding(id=f"values-{p.id}", severity=p.severity, title=p.message, fix=p.fix)
+    if spec.release is not None:
+        rb.say(f"**렌더링한 Helm values** (`{spec.release.values_file}`, 차트 `{spec.release.chart.ref}` "
+               f"{spec.release.chart.version}):\n\n```yaml\n{spec.release.values_yaml}```")  # fmt: skip
+    for manifest in spec.manifests_shown():
+        kind, meta = manifest["kind"], manifest["metadata"]
+        rb.say(f"**이 런북이 만드는 {kind}** `{meta.get('namespace', '') + '/' if meta.get('namespace') else ''}"
+               f"{meta['name']}`:\n\n```yaml\n{values.to_yaml(manifest)}```")  # fmt: skip
+    for note in spec.notes:
+        rb.say(f"- {note}")
+    rb.stop_on_errors(
+        "값 검사에서 오류가 나와 아무것도 바꾸지 않고 멈춥니다. 위 발견 사항의 해결 방법을 따르세요."
+    )
+    return Rendered(component, typed, spec, [p for p in problems if p.severity != "error"])
+
+
+# --- runner ------------------------------------------------------------------------------------------
+def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = None) -> runners.Runner:
+    """``runner=local``: subprocess here with a kubeconfig for the tunnel's API forward;
+    ``runner=bastion``: the same commands on the bastion over SSH."""
+    kind = str(params.get("runner") or "local")
+    if kind not in runners.RUNNER_KINDS:
+        raise UsageProblem(f"runner must be one of {', '.join(runners.RUNNER_KINDS)}, got {kind!r}")
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="kb-install-"))
+    if kind == "bastion":
+        env = {"KUBECONFIG": str(params["bastion_kubeconfig"])} if params.get("bastion_kubeconfig") else {}
+        spec = BastionSpec(
+            host=str(params["bastion_host"]),
+            port=int(params.get("bastion_port") or 22),
+            user=params.get("bastion_user") or None,
+            identity_file=params.get("identity_file") or None,
+            known_hosts=params.get("known_hosts") or None,
+            host_key_policy=str(params.get("host_key_policy") or "yes"),
+            proxy_jump=params.get("proxy_jump") or None,
+        )
+        return runners.BastionRunner(spec, remote_env=env, name=f"bastion {spec.host}")
+    if not params.get("kubeconfig"):
+        raise UsageProblem(
+            "runner=local needs the profile's kubeconfig (the API server is reached through the tunnel)"
+        )
+    host, port = tunnel.address("api")
+    scheme = "https"
+    try:
+        import yaml
+
+        data = yaml.safe_load(Path(str(params["kubeconfig"])).expanduser().read_text(encoding="utf-8")) or {}
+        servers = [str(c.get("cluster", {}).get("server", "")) for c in data.get("clusters", [])]
+        scheme = "http" if servers and all(s.startswith("http://") for s in servers) else "https"
+    except OSError as exc:
+        raise UsageProblem(f"kubeconfig {params['kubeconfig']}: {exc.strerror}") from exc
+    kubeconfig = runners.write_tunnel_kubeconfig(
+        params["kubeconfig"], f"{scheme}://{host}:{port}", workdir / "kubeconfig"
+    )
+    return runners.LocalRunner(workdir / "files", kubeconfig, env={"KUBECONFIG": str(kubeconfig)})
+
+
+# --- plan + apply ------------------------------------------------------------------------------------
+def make_plan(rb: Any, rendered: Rendered, runner: runners.Runner) -> Plan:
+    """Read facts through the runner and show what would change (nothing changes here)."""
+    result = plan.plan_install(rendered.spec, runner, resolver=rb.secret, warnings=rendered.warnings)
+    if result.template_checked:
+        rb.say("`helm template`으로 차트의 `values.schema.json` 검사를 통과했습니다.")
+    elif rendered.spec.release is not None:
+        rb.say(f"이 실행기(`{runner.name}`)에 helm이 없어 `helm template` 검사는 건너뛰었습니다 "
+               "(프로젝트 자체 검사는 통과).")  # fmt: skip
+    rb.table(result.rows(), columns=["step", "what", "change", "command", "reason"], title="계획 (순서대로)")
+    if result.unresolved:
+        rb.finding(
+            id="plan-credentials-unresolved",
+            severity="warning" if rb.plan else "error",
+            title="자격 증명 참조를 이 머신에서 풀 수 없습니다",
+            detail=", ".join(result.unresolved),
+            fix="참조한 환경 변수나 파일을 준비하세요 (계획 모드에서는 Secret을 `***`로 보여 줍니다)",
+        )
+    rb.say(f"**요약:** {_korean_summary(result)}")
+    return result
+
+
+def _korean_summary(result: Plan) -> str:
+    if not result.changes:
+        return f"바꿀 것이 없습니다 — {len(result.operations)}개 항목이 이미 원하는 상태입니다."
+    return f"{len(result.operations)}개 항목 중 {len(result.changes)}개를 바꿉니다."
+
+
+def apply(rb: Any, result: Plan, runner: runners.Runner) -> plan.ApplyReport:
+    """Each change through ``rb.action`` (under ``--plan`` recorded only); a second apply says nothing changed."""
+
+    def act(op: plan.Operation) -> Any:
+        assert op.command is not None
+        cmd = op.command
+        manifest = cmd.shown_manifest() if isinstance(cmd, KubectlApply) else None
+        return rb.action(
+            cmd.summary(), command=cmd.masked_argv(), manifest=manifest, apply=lambda: runner.run(cmd)
+        )
+
+    report = plan.apply_plan(result, runner, act, dry=bool(rb.plan))
+    if report.nothing_to_do:
+        rb.say(
+            "**변경 없음:** 모든 항목이 이미 원하는 상태라 아무 명령도 실행하지 않았습니다 (두 번째 적용은 아무것도 바꾸지 않습니다)."
+        )
+    elif rb.plan:
+        rb.say(f"계획 모드: {len(result.changes)}개 변경을 기록만 했고 실행하지 않았습니다.")
+    else:
+        rb.say(f"{len(report.executed)}개 변경을 적용했습니다.")
+    return report
+
+
+def rollback_help(rb: Any, rendered: Rendered) -> None:
+    """How to undo what this runbook applied (shown, never run)."""
+    release = rendered.spec.release
+    if release is not None:
+        rows = [
+            {"방법": "이전 리비전으로", "명령": HelmRollback(release.name, release.namespace).line()},
+            {"방법": "릴리스 제거", "명령": HelmUninstall(release.name, release.namespace).line()},
+        ]
+    else:
+        ns = rendered.spec.manifests_shown()[0]["metadata"]["name"]
+        name = getattr(rendered.params, "name", "")
+        rows = [
+            {"방법": "이전 설정으로", "명령": f"kubectl rollout undo deployment/{name} --namespace {ns}"},
+            {
+                "방법": "제거",
+                "명령": f"kubectl delete deployment,service,ingress,configmap -l app.kubernetes.io/name={name} --namespace {ns}",
+            },
+        ]
+    rb.table(rows, title="되돌리기 (필요할 때 직접 실행)")
+
+
+# --- verification ----------------------------------------------------------------------------------
+@dataclass
+class Cluster:
+    """Read-only handles for verification: kube API (through the tunnel), HTTP to the ingress, S3."""
+
+    core: Any
+    net: Any
+    custom: Any
+    http: httpx.Client
+    base_url: str
+    s3: S3Client | None = None
+
+
+def cluster(rb: Any, params: Mapping[str, Any], tunnel: Any) -> Cluster:
+    from kubernetes import client
+
+    from .. import kube
+
+    host, port = tunnel.address("api")
+    scheme = "https"
+    text = Path(str(params["kubeconfig"])).expanduser().read_text(encoding="utf-8")
+    if "server: http://" in text:
+        scheme = "http"
+    api = kube.api_client(params["kubeconfig"], server=f"{scheme}://{host}:{port}")
+    s3 = None
+    if params.get("s3_verify_url"):
+        access = try_resolve(str(params.get("s3_access_key_ref", "")), rb.secret, "s3_access_key_ref")
+        secret = try_resolve(str(params.get("s3_secret_key_ref", "")), rb.secret, "s3_secret_key_ref")
+        if access and secret:
+            s3 = S3Client(
+                str(params["s3_verify_url"]), access, secret, str(params.get("s3_region") or "us-east-1")
+            )
+    return Cluster(
+        client.CoreV1Api(api), client.NetworkingV1Api(api), client.CustomObjectsApi(api),
+        httpx.Client(timeout=15.0), tunnel.url("ingress"), s3,
+    )  # fmt: skip
+
+
+def report(rb: Any, results: list[verify.Check], title: str = "검증 결과") -> None:
+    rb.table([c.row() for c in results], columns=["check", "result", "detail"], title=title)
+    for c in results:
+        if not c.ok:
+            rb.finding(
+                id=f"verify-{c.id}", severity=c.severity, title=f"{c.title}: {c.detail}", evidence=c.evidence
+            )
+
+
+def verify_pods(c: Cluster, namespace: str, selector: str, title: str, timeout: float) -> verify.Check:
+    return verify.wait_pods_ready(c.core, namespace, selector, title, timeout)
+
+
+def verify_s3(
+    rb: Any, c: Cluster, bucket: str, prefix: str, probe_write: bool, require_objects: bool
+) -> list[verify.Check]:
+    """The prefix exists (holds objects) and, with ``probe_write``, receives a probe object (an rb.action)."""
+    if c.s3 is None:
+        return [verify.Check("s3-skipped", False, f"s3://{bucket}/{prefix}", "s3_verify_url not given (or credentials "
+                             "not resolvable here): S3 checks skipped", severity="info")]  # fmt: skip
+    results = [verify.s3_prefix(c.s3, bucket, prefix, f"s3://{bucket}/{prefix} 존재", require_objects)]
+    if probe_write:
+        checked = rb.action(
+            f"S3 쓰기 확인: s3://{bucket}/{prefix} 에 작은 객체를 쓰고 읽고 지웁니다",
+            apply=lambda: verify.s3_probe_write(c.s3, bucket, prefix, f"s3://{bucket}/{prefix} 쓰기"),
+        )
+        if checked is not None:
+            results.append(checked)
+    return results
+
+
+def run_smoke_app(rb: Any, c: Cluster, manifest: dict[str, Any]) -> bool:
+    """Create (or re-create) the smoke SparkApplication through rb.action; False under --plan."""
+    meta = manifest["metadata"]
+
+    def create() -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            c.custom.delete_namespaced_custom_object(
+                verify.SPARK_GROUP, verify.SPARK_VERSION, meta["namespace"], verify.SPARK_PLURAL, meta["name"]
+            )
+            verify.poll(lambda: _exists(c, meta), lambda e: not e, 60, 0.5)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        return c.custom.create_namespaced_custom_object(
+            verify.SPARK_GROUP, verify.SPARK_VERSION, meta["namespace"], verify.SPARK_PLURAL, manifest
+        )
+
+    return (
+        rb.action(
+            f"검증용 SparkApplication {meta['namespace']}/{meta['name']} 제출",
+            manifest=manifest,
+            apply=create,
+        )
+        is not None
+    )
+
+
+def _exists(c: Cluster, meta: Mapping[str, Any]) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        c.custom.get_namespaced_custom_object(
+            verify.SPARK_GROUP, verify.SPARK_VERSION, meta["namespace"], verify.SPARK_PLURAL, meta["name"]
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def wait_app(
+    c: Cluster, namespace: str, name: str, states: tuple[str, ...], timeout: float
+) -> dict[str, Any]:
+    return verify.poll(
+        lambda: _status(c, namespace, name), lambda s: verify.app_state(s) in states, timeout, 1.0
+    )
+
+
+def _status(c: Cluster, namespace: str, name: str) -> dict[str, Any]:
+    try:
+        return verify.app_status(c.custom, namespace, name)
+    except Exception:  # noqa: BLE001 - a transient API error while polling is retried by poll()
+        return {}
+
+
+# --- the three runbooks' verification --------------------------------------------------------------
+RUNBOOK_KEYS = (
+    "runner", "bastion_kubeconfig", "verify", "verify_only", "check_pods", "check_ui", "pod_timeout",
+    "s3_verify_url", "probe_write", "smoke_app", "smoke_namespace", "smoke_image", "smoke_spark_version",
+    "smoke_main_file", "smoke_main_class", "smoke_arguments", "smoke_service_account", "smoke_timeout",
+    "smoke_event_log_secret",
+)  # fmt: skip
+
+
+def parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The runbook's parameters out of the notebook's globals (connection, component and runbook keys)."""
+    from dataclasses import fields
+
+    names = set(CONNECTION_KEYS) | set(RUNBOOK_KEYS)
+    for cls, _render, _check in RENDERERS.values():
+        names |= {f.name for f in fields(cls)}
+    return {k: namespace[k] for k in names if k in namespace}
+
+
+def _smoke_manifest(params: Mapping[str, Any], namespace: str, event_log_dir: str | None, s3_endpoint: str,
+                    s3_secret: str | None) -> dict[str, Any]:  # fmt: skip
+    args = params.get("smoke_arguments") or ""
+    return verify.smoke_application(
+        name=str(params.get("smoke_app") or "kb-install-smoke"),
+        namespace=namespace,
+        image=str(params.get("smoke_image") or "apache/spark:4.0.1"),
+        spark_version=str(params.get("smoke_spark_version") or "4.0.1"),
+        main_file=str(params.get("smoke_main_file") or "local:///opt/spark/examples/src/main/python/pi.py"),
+        arguments=args if isinstance(args, list) else str(args).split(),
+        main_class=str(params.get("smoke_main_class") or ""),
+        event_log_dir=event_log_dir,
+        s3_endpoint=s3_endpoint,
+        s3_secret=s3_secret,
+        service_account=str(params.get("smoke_service_account") or "spark-operator-spark"),
+    )
+
+
+def verify_airflow(
+    rb: Any, c: Cluster, p: values.AirflowParams, params: Mapping[str, Any]
+) -> list[verify.Check]:
+    results = []
+    timeout = float(params.get("pod_timeout") or 300)
+    if params.get("check_pods", True):
+        results.append(
+            verify_pods(c, p.namespace, f"tier=airflow,release={p.release}", "Airflow 파드 Ready", timeout)
+        )
+    if params.get("check_ui", True):
+        prefix = p.ui_path.rstrip("/")
+        results.append(
+            verify.ui_page(c.http, c.base_url, p.ui_path, f"Airflow UI ({p.ui_path}) + CSS/JS", prefix=prefix)
+        )
+    results += verify_s3(
+        rb, c, p.bucket, p.log_prefix, bool(params.get("probe_write", True)), require_objects=False
+    )
+    return results
+
+
+def verify_spark_operator(
+    rb: Any, c: Cluster, p: values.SparkOperatorParams, params: Mapping[str, Any]
+) -> list[verify.Check]:
+    results = []
+    timeout = float(params.get("pod_timeout") or 300)
+    if params.get("check_pods", True):
+        results.append(
+            verify_pods(
+                c,
+                p.namespace,
+                f"app.kubernetes.io/instance={p.release}",
+                "Spark Operator 파드 Ready",
+                timeout,
+            )
+        )
+    namespace = str(params.get("smoke_namespace") or p.namespaces[0])
+    manifest = _smoke_manifest(params, namespace, None, "", None)
+    app = manifest["metadata"]["name"]
+    if not run_smoke_app(rb, c, manifest):
+        return results  # --plan: the smoke application is only listed
+    smoke_timeout = float(params.get("smoke_timeout") or 600)
+    status = wait_app(c, namespace, app, ("RUNNING", *verify.FINISHED_STATES), smoke_timeout)
+    path = verify.expected_ui_path(p.url_format, app, namespace, str(status.get("sparkApplicationId") or ""))
+    ingress = verify.poll(
+        lambda: verify.ui_ingress(c.net, namespace, app, path, "UI Ingress 경로"), lambda r: r.ok, 60, 1.0
+    )
+    results.append(ingress)
+    if verify.app_state(status) == "RUNNING":
+        results.append(
+            verify.ui_page(c.http, c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path)
+        )
+    else:
+        results.append(verify.Check("ui", False, f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
+                                    "not RUNNING: the UI could not be checked", severity="warning"))  # fmt: skip
+    return results
+
+
+def verify_history(
+    rb: Any, c: Cluster, p: values.HistoryServerParams, params: Mapping[str, Any]
+) -> list[verify.Check]:
+    results = []
+    timeout = float(params.get("pod_timeout") or 300)
+    if params.get("check_pods", True):
+        results.append(
+            verify_pods(
+                c, p.namespace, f"app.kubernetes.io/name={p.name}", "History Server 파드 Ready", timeout
+            )
+        )
+    prefix = p.ui_path.rstrip("/")
+    results.append(
+        verify.ui_page(
+            c.http, c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix
+        )
+    )
+    results += verify_s3(
+        rb, c, p.bucket, p.log_prefix, bool(params.get("probe_write", True)), require_objects=False
+    )
+    before = {o.key for o in c.s3.list_objects(p.bucket, p.log_prefix)} if c.s3 else set()
+    namespace = str(params.get("smoke_namespace") or "spark")
+    secret = str(params.get("smoke_event_log_secret") or "") or None
+    manifest = _smoke_manifest(params, namespace, p.log_directory, p.s3_endpoint, secret)
+    app = manifest["metadata"]["name"]
+    if not run_smoke_app(rb, c, manifest):
+        return results
+    smoke_timeout = float(params.get("smoke_timeout") or 600)
+    status = wait_app(c, namespace, app, ("COMPLETED", "FAILED"), smoke_timeout)
+    state, app_id = verify.app_state(status), str(status.get("sparkApplicationId") or "")
+    if state != "COMPLETED" or not app_id:
+        results.append(verify.Check("smoke-app", False, f"검증 앱 {namespace}/{app}", f"state {state or 'unknown'}, "
+                                    f"application id {app_id or '-'}"))  # fmt: skip
+        return results
+    results.append(verify.Check("smoke-app", True, f"검증 앱 {namespace}/{app}", f"COMPLETED ({app_id})"))
+    results.append(
+        verify.history_lists(c.http, c.base_url, prefix, app_id, "History Server가 검증 앱을 나열", 60)
+    )
+    if c.s3 is not None:
+        results.append(
+            verify.s3_new_objects(
+                c.s3, p.bucket, p.log_prefix, before, f"s3://{p.bucket}/{p.log_prefix} 이벤트 로그 수신", 60
+            )
+        )
+    return results

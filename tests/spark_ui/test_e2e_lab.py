@@ -1,0 +1,160 @@
+"""End to end (issue 6 item 7): `kb run spark-ui-ingress --profile lab -p app_name long-test` per lab scenario.
+
+One lab for the whole module (its own directory, node 127.0.0.7 and local ingress port, so it never
+meets another lab), switched from scenario to scenario with `kb lab up --scenario X`, stopped with
+`kb lab down` at the end. The profile is passed as a path because the lab lives outside `.lab/`.
+
+Why each scenario yields exactly these findings (all checked against the live lab's HTTP answers):
+
+- healthy: path-style urlFormat, proxyBase = Ingress prefix, rewrite-target present, driver running:
+  the prefix answers 302 inside the prefix, the jobs page and its 14 CSS/JS answer 200 — nothing.
+- suffix-mismatch: only `long-test-xxxxxxxx` exists; the URL built from `long-test` answers 404 —
+  app-name-suffix (the suffixed app itself is healthy, so nothing else). With `-p url` naming the
+  unsuffixed path, that URL misses the Ingress rule too — plus ingress-path-mismatch.
+- proxybase-root: urlFormat "/": the driver's proxyBase is "/", `GET /` answers `Location: //jobs/`
+  and every CSS/JS is `//static/...` (host "static") — proxybase-root and static-assets-broken.
+- driver-finished: the app is COMPLETED, the Service has no ready endpoint, nginx answers 503; the
+  History Server lists the app — no-ready-endpoints only (the live UI cannot be probed further).
+- missing-rewrite: the prefix reaches Spark unchanged and every page redirects to itself — missing-
+  rewrite; the jobs page never loads, so nothing can be said about CSS/JS, and proxyBase matches.
+- proxybase-mismatch: proxyBase `/long-test` ≠ prefix `/spark-ui/spark/long-test`: the redirect and
+  all CSS/JS leave the Ingress (404) — proxybase-mismatch and static-assets-broken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from platform_kb.lab.processes import free_port
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+KB = (
+    [sys.executable, "-m", "platform_kb.cli"]
+    if not (ROOT / ".venv/bin/kb").exists()
+    else [str(ROOT / ".venv/bin/kb")]
+)
+NODE = "127.0.0.7"
+
+# scenario -> (finding ids in summary.json, exit status of `kb run`)
+EXPECTED: dict[str, tuple[list[str], int]] = {
+    "healthy": ([], 0),
+    "suffix-mismatch": (["app-name-suffix"], 1),
+    "proxybase-root": (["proxybase-root", "static-assets-broken"], 1),
+    "driver-finished": (["no-ready-endpoints"], 1),
+    "missing-rewrite": (["missing-rewrite"], 1),
+    "proxybase-mismatch": (["proxybase-mismatch", "static-assets-broken"], 1),
+}
+
+
+@dataclass
+class Lab:
+    env: dict[str, str]
+    root: Path
+    records: Path
+    local_port: int
+
+    @property
+    def profile(self) -> Path:
+        return self.root / "profiles" / "lab.yaml"
+
+    def kb(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*KB, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def up(self, scenario: str) -> None:
+        result = self.kb("lab", "up", "--scenario", scenario)
+        assert result.returncode == 0, f"kb lab up --scenario {scenario}:\n{result.stdout}\n{result.stderr}"
+
+    def run(self, *params: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+        before = set(self.records.glob("spark-ui-ingress/2*"))
+        result = self.kb(
+            "run", "spark-ui-ingress", "--profile", str(self.profile), "-p", "app_name", "long-test",
+            *params, "--records", str(self.records),
+        )  # fmt: skip
+        new = sorted(set(self.records.glob("spark-ui-ingress/2*")) - before)
+        assert new, f"no record written:\n{result.stdout}\n{result.stderr}"
+        summary = json.loads((new[-1] / "summary.json").read_text(encoding="utf-8"))
+        return result, summary
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    root = tmp_path_factory.mktemp("spark-ui-lab")
+    port = free_port()
+    env = {
+        **os.environ,
+        "KB_LAB_DIR": str(root / "lab"),
+        "KB_LAB_NODE": NODE,
+        "KB_LAB_LOCAL_INGRESS": f"127.0.0.1:{port}",
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    lab = Lab(env=env, root=root / "lab", records=root / "runs", local_port=port)
+    try:
+        yield lab
+    finally:
+        down = lab.kb("lab", "down", timeout=120)
+        assert down.returncode == 0, f"kb lab down:\n{down.stdout}\n{down.stderr}"
+
+
+def _check(summary: dict, result: subprocess.CompletedProcess[str], ids: list[str], code: int) -> None:
+    found = [f["id"] for f in summary["findings"]]
+    context = f"\nstdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-2000:]}"
+    assert found == ids, context
+    assert result.returncode == code, context
+    assert summary["status"] == ("passed" if code == 0 else "failed"), context
+    for f in summary["findings"]:
+        assert f["evidence"] and f["fix"] and f["detail"], f
+    # every step before the diagnosis ran without an error of its own
+    assert all(s["status"] in ("passed", "skipped") for s in summary["steps"] if s["name"] != "진단"), (
+        summary["steps"]
+    )
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_scenario(lab: Lab, scenario: str) -> None:
+    ids, code = EXPECTED[scenario]
+    lab.up(scenario)
+    result, summary = lab.run()
+    _check(summary, result, ids, code)
+    fixes = " ".join(f["fix"] for f in summary["findings"])
+    base = f"http://127.0.0.1:{lab.local_port}"
+    if scenario == "healthy":
+        assert f"지금 동작하는 주소:** {base}/spark-ui/spark/long-test/" in result.stdout + _notebook_text(
+            lab
+        )
+    if scenario == "suffix-mismatch":
+        assert "random_name_suffix=False" in fixes
+        assert f"{base}/spark-ui/spark/long-test-" in fixes
+        # the address a user builds from the DAG name does not match the suffixed Ingress either
+        result, summary = lab.run("-p", "url", f"{base}/spark-ui/spark/long-test/")
+        _check(summary, result, ["app-name-suffix", "ingress-path-mismatch"], 1)
+    if scenario == "proxybase-root":
+        evidence = summary["findings"][0]["evidence"]
+        assert evidence["GET /"] == "HTTP/1.1 302 Found; Location: //jobs/"
+    if scenario == "driver-finished":
+        assert f"{base}/spark-history/history/" in fixes
+
+
+def _notebook_text(lab: Lab) -> str:
+    """Every text output of the newest record's executed notebook."""
+    latest = sorted(lab.records.glob("spark-ui-ingress/2*"))[-1]
+    nb = json.loads((latest / "output.ipynb").read_text(encoding="utf-8"))
+    texts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            for text in (data.get("text/markdown"), data.get("text/plain"), out.get("text")):
+                if text:
+                    texts.append("".join(text) if isinstance(text, list) else text)
+    return "\n".join(texts)
