@@ -99,7 +99,7 @@ class MachineEnv:
     tool_dirs: tuple[str, ...] = DEFAULT_TOOL_DIRS
     home: Path = field(default_factory=Path.home)
     kubeconfig_env: str | None = None
-    python_version: tuple[int, int, int] = (0, 0, 0)
+    python_version: tuple[int, ...] = field(default_factory=lambda: tuple(sys.version_info[:3]))
     module_available: Callable[[str], bool] = _module_available
     timeout: float = DEFAULT_TIMEOUT
     lab: bool = True
@@ -114,7 +114,7 @@ class MachineEnv:
             else DEFAULT_TOOL_DIRS,
             home=Path.home(),
             kubeconfig_env=os.environ.get("KUBECONFIG") or None,
-            python_version=tuple(sys.version_info[:3]),  # type: ignore[arg-type]
+            python_version=tuple(sys.version_info[:3]),
             timeout=timeout,
             lab=lab,
         )
@@ -355,11 +355,13 @@ def check_profile(name: str | None, paths: ProjectPaths) -> tuple[Check, Profile
     try:
         profile = load_profile(name, paths)
     except UsageProblem as exc:
-        fix = (
-            "compare with profiles/homelab.example.yaml"
-            if "not found" not in str(exc)
-            else "see profiles/ (kb lab up writes .lab/profiles/lab.yaml)"
-        )
+        example = paths.profiles / "homelab.example.yaml"
+        if "not found" in str(exc):
+            fix = "name a file in profiles/ (kb lab up writes .lab/profiles/lab.yaml), or give a path"
+        elif example.is_file():
+            fix = f"compare with {example.relative_to(paths.root)}"
+        else:
+            fix = "the fields are described at the top of src/platform_kb/profiles.py"
         return Check("profile", FAIL, str(exc), fix), None, str(exc)
     return Check("profile", OK, f"{profile.name} ({profile.source})"), profile, None
 

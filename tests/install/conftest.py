@@ -201,7 +201,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {**os.environ, "KB_LAB_DIR": str(base / "lab"), "KB_LAB_NODE": node,
            "KB_LAB_LOCAL_INGRESS": f"127.0.0.1:{free_port()}", "KB_ROOT": str(base / "project")}  # fmt: skip
     (base / "project").mkdir()
-    up = subprocess.run([str(KB), "lab", "up"], env=env, capture_output=True, text=True, timeout=180, check=False)
+    up = subprocess.run(
+        [str(KB), "lab", "up"], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
     s3: S3Lab | None = None
     s3proc: subprocess.Popen | None = None
     try:
@@ -212,10 +214,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         (s3root / "datalake" / "logs").mkdir(parents=True)
         (s3root / "datalake" / "logs" / "spark-log").symlink_to(base / "lab" / "spark-events")
         s3, s3proc = start_s3lab(s3root)
-        yield Lab(base / "lab", base / "lab" / "profiles" / "lab.yaml", base / "lab" / "kubeconfig", env, node, s3)
+        yield Lab(
+            base / "lab", base / "lab" / "profiles" / "lab.yaml", base / "lab" / "kubeconfig", env, node, s3
+        )
     finally:
         if s3 is not None:
             s3.record.stop()
             if s3proc is not None:
                 s3proc.wait(timeout=10)
-        subprocess.run([str(KB), "lab", "down"], env=env, capture_output=True, text=True, timeout=120, check=False)
+        subprocess.run(
+            [str(KB), "lab", "down"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )

@@ -83,7 +83,11 @@ def test_bad_url_formats_are_refused(url_format: str, problem: str, text: str) -
 
 
 def test_url_format_variants_that_work() -> None:
-    for fmt in ("/spark-ui/{{$appNamespace}}/{{$appName}}", "http://node:30998/ui/{{$appName}}", "/ui/{{$appId}}"):
+    for fmt in (
+        "/spark-ui/{{$appNamespace}}/{{$appName}}",
+        "http://node:30998/ui/{{$appName}}",
+        "/ui/{{$appId}}",
+    ):
         assert errors(operator_problems(url_format=fmt)) == [], fmt
     assert checks.url_format_path("spark.example/x/{{$appName}}") == "/x/{{$appName}}"
 
@@ -93,7 +97,9 @@ def test_operator_chart_older_than_2_3_0_is_refused(version: str) -> None:
     problems = operator_problems(chart_version=version)
     assert "operator-too-old" in errors(problems)
     msg = next(p.text() for p in problems if p.id == "operator-too-old")
-    assert f"chart {version} is older than 2.3.0" in msg and "#2597" in msg and "use chart_version 2.4.0" in msg
+    assert (
+        f"chart {version} is older than 2.3.0" in msg and "#2597" in msg and "use chart_version 2.4.0" in msg
+    )
 
 
 def test_operator_chart_2_3_0_and_later_pass_and_appid_needs_2_3() -> None:
@@ -107,8 +113,12 @@ def test_operator_keys_and_toggles() -> None:
     problems = operator_problems(extra_values={"controller": {"uiIngres": {"enable": True}}})
     assert "unknown-key" in errors(problems)
     assert any("did you mean `controller.uiIngress`?" in p.text() for p in problems)
-    assert "ui-service-off" in errors(operator_problems(extra_values={"controller": {"uiService": {"enable": False}}}))
-    assert "ui-ingress-off" in errors(operator_problems(extra_values={"controller": {"uiIngress": {"enable": False}}}))
+    assert "ui-service-off" in errors(
+        operator_problems(extra_values={"controller": {"uiService": {"enable": False}}})
+    )
+    assert "ui-ingress-off" in errors(
+        operator_problems(extra_values={"controller": {"uiIngress": {"enable": False}}})
+    )
     assert "job-namespaces" in errors(operator_problems(job_namespaces=" , "))
 
 
@@ -119,7 +129,9 @@ def test_literal_credentials_are_refused_without_echoing_them() -> None:
     text = " ".join(p.text() for p in problems)
     assert "s3_secret_key_ref: expected a reference like env:VARIABLE or file:/path" in text
     assert literal not in text
-    problems = airflow_problems(extra_values={"webserverSecretKey": literal, "data": {"metadataConnection": {"pass": literal}}})
+    problems = airflow_problems(
+        extra_values={"webserverSecretKey": literal, "data": {"metadataConnection": {"pass": literal}}}
+    )
     assert errors(problems) == ["literal-secret", "literal-secret"]
     assert literal not in " ".join(p.text() for p in problems)
     assert "secret-missing" in errors(airflow_problems(s3_access_key_ref=""))
@@ -134,7 +146,9 @@ def test_airflow_required_fields_and_git() -> None:
     assert ok == []
     assert "git-credentials" in errors(airflow_problems(git_username_ref="env:GIT_USER"))
     assert "executor" in errors(airflow_problems(extra_values={"executor": "CeleryExecutor"}))
-    assert "log-folder" in errors(airflow_problems(extra_values={"config": {"logging": {"remote_base_log_folder": "/tmp"}}}))
+    assert "log-folder" in errors(
+        airflow_problems(extra_values={"config": {"logging": {"remote_base_log_folder": "/tmp"}}})
+    )
 
 
 def test_history_server_checks() -> None:
@@ -167,10 +181,19 @@ def test_check_runs_before_any_command(cluster: FakeCluster) -> None:
 
 def test_known_key_tree_matches_upstream_samples() -> None:
     airflow = charts.KNOWN_KEYS["airflow"]
-    assert {"enabled", "repo", "branch", "rev", "subPath", "sshKeySecret", "credentialsSecret", "knownHosts"} <= set(
-        airflow["dags"]["gitSync"]
+    assert {
+        "enabled",
+        "repo",
+        "branch",
+        "rev",
+        "subPath",
+        "sshKeySecret",
+        "credentialsSecret",
+        "knownHosts",
+    } <= set(airflow["dags"]["gitSync"])
+    assert {"remote_logging", "remote_base_log_folder", "remote_log_conn_id"} <= set(
+        airflow["config"]["logging"]
     )
-    assert {"remote_logging", "remote_base_log_folder", "remote_log_conn_id"} <= set(airflow["config"]["logging"])
     op = charts.KNOWN_KEYS["spark-operator"]["controller"]["uiIngress"]
     assert set(op) == {"enable", "urlFormat", "ingressClassName", "tls", "annotations"}
     assert charts.parse_version("v2.3.0") == (2, 3, 0)

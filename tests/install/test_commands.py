@@ -20,20 +20,26 @@ def test_exact_lines() -> None:
         "helm repo add apache-airflow https://airflow.apache.org --force-update"
     )
     assert c.HelmRepoUpdate("apache-airflow").line() == "helm repo update apache-airflow"
-    up = c.HelmUpgradeInstall("airflow", chart, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n")
+    up = c.HelmUpgradeInstall(
+        "airflow", chart, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
+    )
     assert up.line() == (
         "helm upgrade --install airflow apache-airflow/airflow --version 1.18.0 --namespace airflow "
         "--create-namespace -f airflow-values.yaml"
     )
     assert up.files() == (c.StagedFile("airflow-values.yaml", "executor: KubernetesExecutor\n"),)
     assert c.HelmStatus("airflow", "airflow").line() == "helm status airflow --namespace airflow -o json"
-    assert c.HelmGetValues("airflow", "airflow").line() == "helm get values airflow --namespace airflow -o json"
+    assert (
+        c.HelmGetValues("airflow", "airflow").line() == "helm get values airflow --namespace airflow -o json"
+    )
     assert c.HelmRollback("airflow", "airflow", 3).line() == "helm rollback airflow 3 --namespace airflow"
     assert c.HelmUninstall("airflow", "airflow").line() == "helm uninstall airflow --namespace airflow"
     assert c.KubectlGet("ingress.networking.k8s.io", "x", "ns").line() == (
         "kubectl get ingress.networking.k8s.io x --namespace ns -o json --ignore-not-found"
     )
-    assert c.KubectlGet("namespace", "spark").line() == "kubectl get namespace spark -o json --ignore-not-found"
+    assert (
+        c.KubectlGet("namespace", "spark").line() == "kubectl get namespace spark -o json --ignore-not-found"
+    )
     # an argument with spaces or shell characters is quoted, so the line can be pasted
     assert c.Shell(("sh", "-c", "command -v helm")).line() == "sh -c 'command -v helm'"
     assert not c.HelmStatus("a", "b").mutates and c.HelmUpgradeInstall("a", chart, "b", "f", "").mutates
@@ -52,7 +58,9 @@ def test_kubectl_apply_masks_secret_values_everywhere_it_is_shown() -> None:
 
 
 def test_command_failure_messages_are_masked() -> None:
-    cmd = c.KubectlApply({"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": SECRET_KEY}}, (SECRET_KEY,))
+    cmd = c.KubectlApply(
+        {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": SECRET_KEY}}, (SECRET_KEY,)
+    )
     runner = RecordingRunner(responder=lambda _c: Result(1, "", f"error: bad value {SECRET_KEY}\n"))
     with pytest.raises(CommandFailed) as exc:
         runner.run(cmd)
@@ -62,7 +70,9 @@ def test_command_failure_messages_are_masked() -> None:
 def test_nothing_the_plan_shows_contains_a_secret(cluster: FakeCluster, minio_env) -> None:
     """Every rendered command, row, manifest and values file of the three runbooks is free of secrets."""
     specs = [
-        values.render_airflow(values.AirflowParams(git_username_ref="env:GIT_USER", git_password_ref="env:GIT_TOKEN")),
+        values.render_airflow(
+            values.AirflowParams(git_username_ref="env:GIT_USER", git_password_ref="env:GIT_TOKEN")
+        ),
         values.render_spark_operator(values.SparkOperatorParams()),
         values.render_history_server(values.HistoryServerParams()),
     ]

@@ -36,9 +36,15 @@ AIRFLOW_VALUES = {
         }
     },
     "secret": [
-        {"envName": "AIRFLOW_CONN_MINIO_S3", "secretName": "airflow-minio-connection", "secretKey": "AIRFLOW_CONN_MINIO_S3"}
+        {
+            "envName": "AIRFLOW_CONN_MINIO_S3",
+            "secretName": "airflow-minio-connection",
+            "secretKey": "AIRFLOW_CONN_MINIO_S3",
+        }
     ],
-    "ingress": {"apiServer": {"enabled": True, "ingressClassName": "nginx", "path": "/", "pathType": "Prefix"}},
+    "ingress": {
+        "apiServer": {"enabled": True, "ingressClassName": "nginx", "path": "/", "pathType": "Prefix"}
+    },
 }
 
 AIRFLOW_FIRST_APPLY = [
@@ -127,7 +133,9 @@ def test_changed_value_upgrades_after_refreshing_the_repo(cluster: FakeCluster, 
     # a new MinIO key changes the Secret only
     cluster2_runner = cluster.runner()
     apply_plan(changed, cluster2_runner)
-    rotated = plan_install(airflow_spec(git_branch="release-2026"), cluster.runner(), resolver=lambda ref: "rotated-" + ref)
+    rotated = plan_install(
+        airflow_spec(git_branch="release-2026"), cluster.runner(), resolver=lambda ref: "rotated-" + ref
+    )
     assert [op.name for op in rotated.changes] == ["Secret airflow/airflow-minio-connection"]
     assert rotated.changes[0].reason == "differs in data"
 
@@ -208,7 +216,9 @@ def test_history_server_plan_apply_and_noop(cluster: FakeCluster, minio_env) -> 
     assert second.changes == [], second.rows()
     # a new Spark version changes the ConfigMap? no: the jars, i.e. the Deployment (init container + checksum)
     changed = plan_install(
-        values.render_history_server(values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5")),
+        values.render_history_server(
+            values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5")
+        ),
         cluster.runner(),
     )
     assert [op.name for op in changed.changes] == ["Deployment spark-history/spark-history-server"]
@@ -228,12 +238,19 @@ def test_history_server_values_match_upstream_facts() -> None:
     assert "software/amazon/awssdk/bundle/2.24.6/bundle-2.24.6.jar" in fetch
     env = {e["name"]: e for e in pod["containers"][0]["env"]}
     assert env["SPARK_HISTORY_OPTS"]["value"] == "-Dspark.ui.proxyBase=/spark-history"
-    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "spark-history-s3", "key": "AWS_SECRET_ACCESS_KEY"}
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "spark-history-s3",
+        "key": "AWS_SECRET_ACCESS_KEY",
+    }
     ingress = by_kind["Ingress"]
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/spark-history(/|$)(.*)"
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"] == "/$2"
-    old = values.render_history_server(values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5"))
-    fetch_old = next(m for m in old.manifests_shown() if m["kind"] == "Deployment")["spec"]["template"]["spec"]
+    old = values.render_history_server(
+        values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5")
+    )
+    fetch_old = next(m for m in old.manifests_shown() if m["kind"] == "Deployment")["spec"]["template"][
+        "spec"
+    ]
     assert "hadoop-aws-3.3.4.jar" in fetch_old["initContainers"][0]["command"][2]
     assert "aws-java-sdk-bundle-1.12.262.jar" in fetch_old["initContainers"][0]["command"][2]
 
@@ -284,7 +301,12 @@ def test_fact_parsers() -> None:
     assert plan.parse_repo_list(Result(0, '[{"name":"a","url":"https://x"}]')) == {"a": "https://x"}
     assert plan.parse_release_status(Result(1, "", "Error: release: not found")) is None
     fact = plan.parse_release_status(
-        Result(0, json.dumps({"version": 3, "info": {"status": "deployed"}, "chart": {"metadata": {"version": "2.4.0"}}}))
+        Result(
+            0,
+            json.dumps(
+                {"version": 3, "info": {"status": "deployed"}, "chart": {"metadata": {"version": "2.4.0"}}}
+            ),
+        )
     )
     assert fact == plan.ReleaseFact("deployed", "2.4.0", 3)
     assert plan.parse_values(Result(0, "null")) == {}

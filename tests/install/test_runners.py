@@ -39,9 +39,13 @@ def test_local_runner_stages_files_and_feeds_stdin(tmp_path: Path) -> None:
     log = tmp_path / "calls.log"
     fake_tools(tmp_path / "bin", log)
     kubeconfig = tmp_path / "kubeconfig"
-    runner = runners.LocalRunner(tmp_path / "work", kubeconfig, env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"})
+    runner = runners.LocalRunner(
+        tmp_path / "work", kubeconfig, env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}
+    )
     assert runner.has_tool("helm") and not runner.has_tool("definitely-not-a-tool")
-    up = c.HelmUpgradeInstall("airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n")
+    up = c.HelmUpgradeInstall(
+        "airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
+    )
     assert runner.run(up).stdout == "ok\n"
     runner.run(c.KubectlApply({"kind": "Namespace", "metadata": {"name": "airflow"}}))
     lines = log.read_text().splitlines()
@@ -55,7 +59,9 @@ def test_local_runner_stages_files_and_feeds_stdin(tmp_path: Path) -> None:
     assert failed.rc == 3 and failed.stderr == "boom: x\n"
     with pytest.raises(runners.CommandFailed, match="`helm fail x` failed with exit code 3:\nboom: x"):
         runner.run(c.Shell(("helm", "fail", "x")))
-    missing = runners.LocalRunner(tmp_path / "w2", env={"PATH": str(tmp_path / "empty")}).run(c.HelmRepoList(), check=False)
+    missing = runners.LocalRunner(tmp_path / "w2", env={"PATH": str(tmp_path / "empty")}).run(
+        c.HelmRepoList(), check=False
+    )
     assert missing.rc == 127
 
 
@@ -72,14 +78,18 @@ def test_tunnel_kubeconfig_points_at_the_tunnel(tmp_path: Path) -> None:
     cluster = data["clusters"][0]["cluster"]
     assert cluster["server"] == "https://127.0.0.1:40123"
     assert cluster["tls-server-name"] == "k8s-node.internal"  # the certificate still verifies
-    assert cluster["certificate-authority-data"] == "Q0E=" and data["users"] == [{"name": "admin", "user": {"token": "abc"}}]
+    assert cluster["certificate-authority-data"] == "Q0E=" and data["users"] == [
+        {"name": "admin", "user": {"token": "abc"}}
+    ]
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     lab = tmp_path / "lab"
     lab.write_text(yaml.safe_dump({
         "current-context": "lab", "clusters": [{"name": "lab", "cluster": {"server": "http://127.0.0.2:6443"}}],
         "contexts": [{"name": "lab", "context": {"cluster": "lab"}}],
     }))  # fmt: skip
-    cluster = yaml.safe_load(runners.write_tunnel_kubeconfig(lab, "http://127.0.0.1:5555", tmp_path / "k2").read_text())
+    cluster = yaml.safe_load(
+        runners.write_tunnel_kubeconfig(lab, "http://127.0.0.1:5555", tmp_path / "k2").read_text()
+    )
     assert cluster["clusters"][0]["cluster"] == {"server": "http://127.0.0.1:5555"}
 
 
@@ -97,13 +107,21 @@ def test_bastion_runner_runs_the_same_lines_over_ssh(bastion, tmp_path: Path) ->
     sshd, key, known, _base = bastion
     log = tmp_path / "remote-calls.log"
     fake_tools(tmp_path / "bin", log)
-    spec = BastionSpec(host="127.0.0.1", port=sshd.port, user=getpass.getuser(), identity_file=str(key), known_hosts=str(known))
+    spec = BastionSpec(
+        host="127.0.0.1",
+        port=sshd.port,
+        user=getpass.getuser(),
+        identity_file=str(key),
+        known_hosts=str(known),
+    )
     remote_dir = str(tmp_path / "remote-work")
     runner = runners.BastionRunner(spec, remote_dir=remote_dir,
                                    remote_env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "KUBECONFIG": "/etc/k"})  # fmt: skip
     try:
         assert runner.has_tool("helm") and not runner.has_tool("definitely-not-a-tool")
-        up = c.HelmUpgradeInstall("airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n")
+        up = c.HelmUpgradeInstall(
+            "airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
+        )
         runner.run(up)
         runner.run(c.KubectlApply({"kind": "Namespace", "metadata": {"name": "airflow"}}))
         result = runner.run(c.Shell(("helm", "fail", "y")), check=False)
@@ -121,7 +139,10 @@ def test_bastion_runner_runs_the_same_lines_over_ssh(bastion, tmp_path: Path) ->
     assert lines[4].startswith("stdin:kind: Namespace")
     assert env_seen == "/etc/k\n"
     staged = Path(remote_dir) / "airflow-values.yaml"
-    assert staged.read_text() == "executor: KubernetesExecutor\n" and oct(staged.stat().st_mode & 0o777) == "0o600"
+    assert (
+        staged.read_text() == "executor: KubernetesExecutor\n"
+        and oct(staged.stat().st_mode & 0o777) == "0o600"
+    )
     assert runner.script(up).endswith(
         "env KUBECONFIG=/etc/k PATH=" + f"{tmp_path / 'bin'}:/usr/bin:/bin helm upgrade --install airflow "
         "apache-airflow/airflow --version 1.18.0 --namespace airflow --create-namespace -f airflow-values.yaml"
@@ -134,14 +155,26 @@ def test_bastion_runner_refuses_an_unknown_or_changed_host_key(bastion, tmp_path
     sshd, key, _known, base = bastion
     empty = tmp_path / "known_hosts_empty"
     empty.write_text("")
-    spec = BastionSpec(host="127.0.0.1", port=sshd.port, user=getpass.getuser(), identity_file=str(key), known_hosts=str(empty))
+    spec = BastionSpec(
+        host="127.0.0.1",
+        port=sshd.port,
+        user=getpass.getuser(),
+        identity_file=str(key),
+        known_hosts=str(empty),
+    )
     with pytest.raises(HostKeyError):
         runners.BastionRunner(spec).run(c.Shell(("true",)))
     other = generate_key(tmp_path / "other_host_key")
     wrong = tmp_path / "known_hosts_wrong"
     kind, blob = Path(str(other) + ".pub").read_text().split()[:2]
     wrong.write_text(f"[127.0.0.1]:{sshd.port} {kind} {blob}\n")
-    spec = BastionSpec(host="127.0.0.1", port=sshd.port, user=getpass.getuser(), identity_file=str(key), known_hosts=str(wrong))
+    spec = BastionSpec(
+        host="127.0.0.1",
+        port=sshd.port,
+        user=getpass.getuser(),
+        identity_file=str(key),
+        known_hosts=str(wrong),
+    )
     with pytest.raises(HostKeyError):
         runners.BastionRunner(spec).run(c.Shell(("true",)))
 

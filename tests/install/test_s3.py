@@ -13,7 +13,7 @@ import pytest
 from platform_kb.install import s3, verify
 from platform_kb.install.s3 import S3Client, S3Error
 
-from .conftest import ACCESS_KEY, SECRET_KEY, DATA, S3Lab
+from .conftest import ACCESS_KEY, DATA, SECRET_KEY, S3Lab
 
 
 def test_signatures_match_botocore() -> None:
@@ -48,7 +48,16 @@ def test_s3lab_round_trip_and_listing(s3lab: S3Lab) -> None:
     with pytest.raises(S3Error, match="NoSuchBucket"):
         client.list_objects("other")
     # objects are plain files: a prefix can be another directory (the lab maps its event logs so)
-    assert (s3lab.root / "datalake" / "logs" / "airflow-logs" / "dag_id=etl" / "run_id=1" / "task_id=t" / "attempt=1.log").is_file()
+    assert (
+        s3lab.root
+        / "datalake"
+        / "logs"
+        / "airflow-logs"
+        / "dag_id=etl"
+        / "run_id=1"
+        / "task_id=t"
+        / "attempt=1.log"
+    ).is_file()
 
 
 def test_s3lab_refuses_wrong_credentials_like_minio(s3lab: S3Lab) -> None:
@@ -61,7 +70,7 @@ def test_s3lab_refuses_wrong_credentials_like_minio(s3lab: S3Lab) -> None:
     assert httpx.get(f"{s3lab.url}/datalake").status_code == 403  # unsigned
 
 
-def test_s3lab_decodes_aws_chunked_uploads(s3lab: S3Lab) -> None:
+def test_s3lab_decodes_aws_chunked_uploads() -> None:
     body = b"5;chunk-signature=abc\r\nhello\r\n0;chunk-signature=def\r\n\r\n"
     from platform_kb.install.s3lab import _decode_chunked
 
@@ -80,7 +89,9 @@ def test_verify_prefix_checks(s3lab: S3Lab) -> None:
     present = verify.s3_prefix(client, "datalake", "logs/spark-log/", "spark logs")
     assert present.ok and present.evidence["objects"] == "1"
     before = {"logs/spark-log/app-1"}
-    assert not verify.s3_new_objects(client, "datalake", "logs/spark-log/", before, "receives", timeout=0.5).ok
+    assert not verify.s3_new_objects(
+        client, "datalake", "logs/spark-log/", before, "receives", timeout=0.5
+    ).ok
     client.put_object("datalake", "logs/spark-log/app-2", b"x")
     started = time.monotonic()
     got = verify.s3_new_objects(client, "datalake", "logs/spark-log/", before, "receives", timeout=10)

@@ -68,5 +68,7 @@ def test_up_down_twice_leaves_nothing(tmp_path):
         assert down.returncode == 0, down.stderr
         assert_nothing_left(settings, records + drivers, state["bastion_port"])
         pids.append({r.pid for r in records})
-        assert kb(settings, "lab", "down").stdout.strip() == "lab: nothing was running"
+        again_down = kb(settings, "lab", "down")
+        assert again_down.returncode == 0, again_down.stderr
+        assert again_down.stdout.strip() == "lab: nothing was running"
     assert pids[0].isdisjoint(pids[1])

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import httpx
@@ -118,6 +118,17 @@ class S3Client:
     secret_key: str
     region: str = "us-east-1"
     timeout: float = 10.0
+    _http: httpx.Client | None = field(default=None, repr=False, compare=False)
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout)
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     def _request(
         self, method: str, bucket: str, key: str = "", params: dict[str, str] | None = None, body: bytes = b""
@@ -130,8 +141,7 @@ class S3Client:
         host = url.host if url.port in (None, 80, 443) else f"{url.host}:{url.port}"
         headers = sign_headers(method, host, path, query, self.access_key, self.secret_key, self.region, body)
         target = f"{url.scheme}://{host}{path}" + (f"?{query}" if query else "")
-        with httpx.Client(timeout=self.timeout) as client:
-            response = client.request(method, target, headers=headers, content=body)
+        response = self._client().request(method, target, headers=headers, content=body)
         if response.status_code >= 300:
             code, message = _error_fields(response)
             raise S3Error(response.status_code, code, message)

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from ..errors import UsageProblem
 from ..profiles import BastionSpec
 from . import checks, plan, runners, values, verify
-from .commands import HelmRollback, HelmUninstall, KubectlApply
+from .commands import HelmRollback, HelmUninstall, HelmUpgradeInstall, KubectlApply
 from .plan import Plan
 from .s3 import S3Client
 from .secrets import try_resolve
@@ -108,8 +109,6 @@ def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = N
     host, port = tunnel.address("api")
     scheme = "https"
     try:
-        import yaml
-
         data = yaml.safe_load(Path(str(params["kubeconfig"])).expanduser().read_text(encoding="utf-8")) or {}
         servers = [str(c.get("cluster", {}).get("server", "")) for c in data.get("clusters", [])]
         scheme = "http" if servers and all(s.startswith("http://") for s in servers) else "https"
@@ -155,7 +154,11 @@ def apply(rb: Any, result: Plan, runner: runners.Runner) -> plan.ApplyReport:
     def act(op: plan.Operation) -> Any:
         assert op.command is not None
         cmd = op.command
-        manifest = cmd.shown_manifest() if isinstance(cmd, KubectlApply) else None
+        manifest: Any = None
+        if isinstance(cmd, KubectlApply):
+            manifest = cmd.shown_manifest()
+        elif isinstance(cmd, HelmUpgradeInstall):  # the values file, kept in the run record
+            manifest = yaml.safe_load(cmd.values_yaml)
         return rb.action(
             cmd.summary(), command=cmd.masked_argv(), manifest=manifest, apply=lambda: runner.run(cmd)
         )

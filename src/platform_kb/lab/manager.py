@@ -571,7 +571,7 @@ class LabManager:
             self._stop(record, stopped, gone)
         for record in rest:
             self._stop(record, stopped, gone)
-        ports = [(name, s.node, port) for name, port in s.node_ports().items()]
+        ports = [(name, s.node, port) for name, port in s.node_ports().items()] if state else []
         if bastion_port:
             ports.append(("bastion", s.bastion_host, bastion_port))
         busy = tuple(
