@@ -147,7 +147,9 @@ with rb.step("proxyBase 읽기") as step:
 # `//jobs/`, `//static/...`처럼 `//`로 시작하는 주소는 **다른 호스트**(`jobs`, `static`)를 뜻하므로 요청하지 않고 깨진 것으로 봅니다.
 
 # %%
-with rb.step("터널로 HTTP 확인"):
+with rb.step("터널로 HTTP 확인") as step:
+    if obs.ingress is None and not url:
+        step.skip("요청할 Ingress 경로도, 시도한 주소도 없음")
     ui.probe_ui(prober, obs)
     rb.table(ui.probe_rows(obs), title="요청과 응답 (리다이렉트는 따라가지 않음)")
     if obs.assets:

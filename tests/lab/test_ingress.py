@@ -23,14 +23,40 @@ REWRITE = "nginx.ingress.kubernetes.io/rewrite-target"
 PREFIX = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 
 
-def ingress(name, path, service, port=80, *, host=None, annotations=None, path_type="ImplementationSpecific", cls=None, created=""):
-    rule = {"http": {"paths": [{"path": path, "pathType": path_type, "backend": {"service": {"name": service, "port": {"number": port}}}}]}}
+def ingress(
+    name,
+    path,
+    service,
+    port=80,
+    *,
+    host=None,
+    annotations=None,
+    path_type="ImplementationSpecific",
+    cls=None,
+    created="",
+):
+    rule = {
+        "http": {
+            "paths": [
+                {
+                    "path": path,
+                    "pathType": path_type,
+                    "backend": {"service": {"name": service, "port": {"number": port}}},
+                }
+            ]
+        }
+    }
     if host:
         rule["host"] = host
     obj = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": {"name": name, "namespace": "spark", "annotations": dict(annotations or {}), "creationTimestamp": created},
+        "metadata": {
+            "name": name,
+            "namespace": "spark",
+            "annotations": dict(annotations or {}),
+            "creationTimestamp": created,
+        },
         "spec": {"rules": [rule]},
     }
     if cls:
@@ -49,7 +75,12 @@ def service(name, port=80, target=80, port_name="http"):
 
 def endpoints(name, host, port, port_name="http"):
     subsets = [{"addresses": [{"ip": host}], "ports": [{"name": port_name, "port": port}]}] if host else []
-    return {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": "spark"}, "subsets": subsets}
+    return {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": name, "namespace": "spark"},
+        "subsets": subsets,
+    }
 
 
 # ---------------------------------------------------------------------------- the model
@@ -57,14 +88,21 @@ def endpoints(name, host, port, port_name="http"):
 
 def test_rewrite_on_a_host_makes_all_its_locations_regex():
     config = build_config(
-        [ingress("ui", "/spark-ui/spark/app(/|$)(.*)", "ui", annotations={REWRITE: "/$2"}), ingress("plain", "/plain", "ui")],
+        [
+            ingress("ui", "/spark-ui/spark/app(/|$)(.*)", "ui", annotations={REWRITE: "/$2"}),
+            ingress("plain", "/plain", "ui"),
+        ],
         [service("ui")],
         [endpoints("ui", "127.0.0.9", 4040)],
     )
     server = config.server("_")
     assert server is not None and server.regex
     matches = [loc.match for loc in server.locations]
-    assert matches == ['~* "^/spark-ui/spark/app(/|$)(.*)"', '~* "^/plain"', '~* "^/"']  # longest first, default last
+    assert matches == [
+        '~* "^/spark-ui/spark/app(/|$)(.*)"',
+        '~* "^/plain"',
+        '~* "^/"',
+    ]  # longest first, default last
     ui = server.locations[0]
     assert ui.rewrite_target == "/$2" and ui.upstream_name == "spark-ui-80" and ui.status is None
     assert config.upstreams[0].servers == (("127.0.0.9", 4040),)
@@ -73,26 +111,45 @@ def test_rewrite_on_a_host_makes_all_its_locations_regex():
 
 def test_without_rewrite_paths_are_prefixes_and_prefix_type_is_exact_or_slash():
     config = build_config(
-        [ingress("a", "/spark-ui/spark/app(/|$)(.*)", "ui"), ingress("b", "/p", "ui", path_type="Prefix"), ingress("c", "/e", "ui", path_type="Exact")],
+        [
+            ingress("a", "/spark-ui/spark/app(/|$)(.*)", "ui"),
+            ingress("b", "/p", "ui", path_type="Prefix"),
+            ingress("c", "/e", "ui", path_type="Exact"),
+        ],
         [service("ui")],
         [endpoints("ui", "127.0.0.9", 4040)],
     )
     server = config.server("_")
     assert not server.regex
-    assert {loc.match for loc in server.locations} == {"/spark-ui/spark/app(/|$)(.*)", "= /p", "/p/", "= /e", "/"}
+    assert {loc.match for loc in server.locations} == {
+        "/spark-ui/spark/app(/|$)(.*)",
+        "= /p",
+        "/p/",
+        "= /e",
+        "/",
+    }
 
 
 def test_x_forwarded_prefix_only_with_a_rewrite():
     with_rewrite = build_config(
-        [ingress("ui", "/x(/|$)(.*)", "ui", annotations={REWRITE: "/$2", PREFIX: "/x"})], [service("ui")], [endpoints("ui", "127.0.0.9", 1)]
+        [ingress("ui", "/x(/|$)(.*)", "ui", annotations={REWRITE: "/$2", PREFIX: "/x"})],
+        [service("ui")],
+        [endpoints("ui", "127.0.0.9", 1)],
     )
     assert with_rewrite.server("_").locations[0].x_forwarded_prefix == "/x"
-    without = build_config([ingress("ui", "/x", "ui", annotations={PREFIX: "/x"})], [service("ui")], [endpoints("ui", "127.0.0.9", 1)])
+    without = build_config(
+        [ingress("ui", "/x", "ui", annotations={PREFIX: "/x"})],
+        [service("ui")],
+        [endpoints("ui", "127.0.0.9", 1)],
+    )
     assert without.server("_").locations[0].x_forwarded_prefix == ""
     text, _ = render(with_rewrite, LabSettings(root=Path("/tmp/unused"), node="127.0.0.9"))
     assert 'rewrite "(?i)/x(/|$)(.*)" /$2 break;' in text
     assert 'proxy_set_header X-Forwarded-Prefix "/x";' in text
-    assert "X-Forwarded-Prefix" not in render(without, LabSettings(root=Path("/tmp/unused"), node="127.0.0.9"))[0]
+    assert (
+        "X-Forwarded-Prefix"
+        not in render(without, LabSettings(root=Path("/tmp/unused"), node="127.0.0.9"))[0]
+    )
 
 
 def test_no_ready_endpoint_means_503_and_missing_service_too():
@@ -141,7 +198,9 @@ def test_empty_configuration_is_valid_for_nginx(tmp_path):
 
 class Echo(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+        body = json.dumps(
+            {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -153,7 +212,9 @@ class Echo(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def real_ingress(tmp_path_factory) -> Iterator[tuple[ObjectStore, IngressController, LabSettings, tuple[str, int]]]:
+def real_ingress(
+    tmp_path_factory,
+) -> Iterator[tuple[ObjectStore, IngressController, LabSettings, tuple[str, int]]]:
     from .conftest import require_lab_prerequisites
 
     require_lab_prerequisites()
@@ -180,7 +241,9 @@ def real_ingress(tmp_path_factory) -> Iterator[tuple[ObjectStore, IngressControl
 def wait_applied(controller: IngressController, store: ObjectStore) -> None:
     """Wait until the controller has rendered the store's current state and nginx runs it."""
     expected = render(controller.current_config(), controller.settings)[1]
-    assert wait_until(lambda: controller.version == expected and controller.nginx.config_version() == expected, 10)
+    assert wait_until(
+        lambda: controller.version == expected and controller.nginx.config_version() == expected, 10
+    )
 
 
 def test_real_nginx_rewrite_headers_503_404(real_ingress):
@@ -188,11 +251,29 @@ def test_real_nginx_rewrite_headers_503_404(real_ingress):
     base = f"http://{settings.node}:{settings.ingress_port}"
     store.create("services", "spark", service("ui", 4040, 4040, "spark-driver-ui-port"))
     store.create("endpoints", "spark", endpoints("ui", echo_host, echo_port, "spark-driver-ui-port"))
-    store.create("ingresses", "spark", ingress("ui", "/spark-ui/spark/app(/|$)(.*)", "ui", 4040, annotations={REWRITE: "/$2", PREFIX: "/spark-ui/spark/app"}))
+    store.create(
+        "ingresses",
+        "spark",
+        ingress(
+            "ui",
+            "/spark-ui/spark/app(/|$)(.*)",
+            "ui",
+            4040,
+            annotations={REWRITE: "/$2", PREFIX: "/spark-ui/spark/app"},
+        ),
+    )
     store.create("services", "spark", service("gone"))
     store.create("endpoints", "spark", endpoints("gone", None, 0))
-    store.create("ingresses", "spark", ingress("gone", "/gone(/|$)(.*)", "gone", annotations={REWRITE: "/$2"}))
-    store.create("ingresses", "spark", ingress("host", "/plain", "ui", 4040, host="spark.lab", path_type="Prefix", annotations={PREFIX: "/p"}))
+    store.create(
+        "ingresses", "spark", ingress("gone", "/gone(/|$)(.*)", "gone", annotations={REWRITE: "/$2"})
+    )
+    store.create(
+        "ingresses",
+        "spark",
+        ingress(
+            "host", "/plain", "ui", 4040, host="spark.lab", path_type="Prefix", annotations={PREFIX: "/p"}
+        ),
+    )
     wait_applied(controller, store)
 
     def echoed(path: str, **kw) -> dict:

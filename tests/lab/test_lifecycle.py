@@ -22,7 +22,9 @@ KB = [str(Path(sys.executable).with_name("kb"))]
 
 def kb(settings: LabSettings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, **settings_env(settings)}
-    return subprocess.run([*KB, *args], env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*KB, *args], env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def assert_nothing_left(settings: LabSettings, records: list[ProcessRecord], bastion_port: int) -> None:
@@ -32,7 +34,13 @@ def assert_nothing_left(settings: LabSettings, records: list[ProcessRecord], bas
     for port in settings.node_ports().values():
         assert not port_open(settings.node, port), f"{settings.node}:{port} still open"
     assert not port_open(settings.bastion_host, bastion_port)
-    for stale in (settings.state_file, settings.run_dir, settings.profile_path, settings.kubeconfig, settings.known_hosts):
+    for stale in (
+        settings.state_file,
+        settings.run_dir,
+        settings.profile_path,
+        settings.kubeconfig,
+        settings.known_hosts,
+    ):
         assert not stale.exists(), f"{stale} left behind"
 
 
@@ -53,12 +61,18 @@ def test_up_down_twice_leaves_nothing(tmp_path):
         profile = load_profile(str(settings.profile_path))
         assert profile.bastion.port == state["bastion_port"] and profile.bastion.host_key_policy == "yes"
         assert profile.node.host == settings.node
-        assert Path(profile.bastion.known_hosts).read_text().startswith(f"[127.0.0.1]:{state['bastion_port']} ssh-ed25519 ")
+        assert (
+            Path(profile.bastion.known_hosts)
+            .read_text()
+            .startswith(f"[127.0.0.1]:{state['bastion_port']} ssh-ed25519 ")
+        )
         assert f"server: http://{settings.node}:6443" in settings.kubeconfig.read_text()
 
         again = kb(settings, "lab", "up", "--scenario", "healthy")  # idempotent: same processes
         assert again.returncode == 0 and "already up" in again.stderr
-        assert [ProcessRecord.from_json(p) for p in json.loads(settings.state_file.read_text())["processes"]] == records
+        assert [
+            ProcessRecord.from_json(p) for p in json.loads(settings.state_file.read_text())["processes"]
+        ] == records
 
         status = kb(settings, "lab", "status", "--json")
         assert status.returncode == 0

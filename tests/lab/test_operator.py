@@ -70,7 +70,9 @@ def store() -> ObjectStore:
 
 
 def start_operator(store, settings: OperatorSettings, launcher: FakeLauncher | None = None, registry=None):
-    operator = SparkOperator(store, settings, launcher or FakeLauncher(), node="127.0.0.9", registry=registry, poll_interval=0.02)
+    operator = SparkOperator(
+        store, settings, launcher or FakeLauncher(), node="127.0.0.9", registry=registry, poll_interval=0.02
+    )
     operator.start()
     return operator
 
@@ -95,7 +97,13 @@ def test_long_name_is_truncated_with_md5_of_the_full_name():
     assert len(svc) <= 63 and len(ing) <= 63
     # pkg/util/sparkapplication.go: name[:63-len(suffix)-10] + "-" + md5(name-suffix)[:8] + "-" + suffix
     assert svc == app[: 63 - 6 - 10] + "-" + hashlib.md5(f"{app}-ui-svc".encode()).hexdigest()[:8] + "-ui-svc"
-    assert ing == app[: 63 - 10 - 10] + "-" + hashlib.md5(f"{app}-ui-ingress".encode()).hexdigest()[:8] + "-ui-ingress"
+    assert (
+        ing
+        == app[: 63 - 10 - 10]
+        + "-"
+        + hashlib.md5(f"{app}-ui-ingress".encode()).hexdigest()[:8]
+        + "-ui-ingress"
+    )
     assert len(svc) == 63 and len(ing) == 63
 
 
@@ -114,7 +122,11 @@ def test_url_format_templating_and_scheme():
     url = ingress_url("spark.lab/{{ $appNamespace }}/{{$appName}}/{{$appId}}", "long-test", "spark", "")
     assert (url.scheme, url.host, url.path) == ("http", "spark.lab", "/spark/long-test/")
     path_only = ingress_url(PATH_FORMAT, "long-test", "spark")
-    assert (path_only.host, path_only.path, str(path_only)) == ("", "/spark-ui/spark/long-test", "http:///spark-ui/spark/long-test")
+    assert (path_only.host, path_only.path, str(path_only)) == (
+        "",
+        "/spark-ui/spark/long-test",
+        "http:///spark-ui/spark/long-test",
+    )
     assert ingress_url("https://x.example/ui", "a", "b").scheme == "https"
 
 
@@ -135,7 +147,9 @@ def test_proxy_conf_only_where_not_already_set():
         "spark.ui.proxyRedirectUri": "/",
     }
     assert operator_spark_conf(_app(), OperatorSettings(url_format="spark.lab")) == {}  # no path at all
-    assert operator_spark_conf(_app(), OperatorSettings(url_format=PATH_FORMAT, ui_service_enable=False)) == {}
+    assert (
+        operator_spark_conf(_app(), OperatorSettings(url_format=PATH_FORMAT, ui_service_enable=False)) == {}
+    )
 
 
 # ---------------------------------------------------------------------------- the operator
@@ -143,7 +157,9 @@ def test_proxy_conf_only_where_not_already_set():
 
 def test_submission_creates_upstream_objects(store):
     launcher = FakeLauncher()
-    operator = start_operator(store, OperatorSettings(url_format=PATH_FORMAT, ingress_class_name="nginx"), launcher)
+    operator = start_operator(
+        store, OperatorSettings(url_format=PATH_FORMAT, ingress_class_name="nginx"), launcher
+    )
     try:
         app = submit(store, operator, "long-test")
         request = launcher.requests[0]
@@ -163,9 +179,15 @@ def test_submission_creates_upstream_objects(store):
         assert info["webUIAddress"] == f"{service['spec']['clusterIP']}:4040"
         assert info["webUIIngressAddress"] == "http:///spark-ui/spark/long-test"
 
-        labels = {"sparkoperator.k8s.io/app-name": "long-test", "sparkoperator.k8s.io/submission-id": submission}
+        labels = {
+            "sparkoperator.k8s.io/app-name": "long-test",
+            "sparkoperator.k8s.io/submission-id": submission,
+        }
         assert service["metadata"]["labels"] == labels
-        assert service["spec"]["selector"] == {"sparkoperator.k8s.io/app-name": "long-test", "spark-role": "driver"}
+        assert service["spec"]["selector"] == {
+            "sparkoperator.k8s.io/app-name": "long-test",
+            "spark-role": "driver",
+        }
         port = service["spec"]["ports"][0]
         assert (port["name"], port["port"], port["targetPort"]) == ("spark-driver-ui-port", 4040, 4040)
         assert service["spec"]["type"] == "ClusterIP"
@@ -205,7 +227,9 @@ def test_long_name_app_gets_truncated_objects_with_full_name_labels(store):
         assert [s["metadata"]["name"] for s in by_label] == [ui_service_name(name)]
         ingresses = store.list("ingresses", "spark", label_selector=f"sparkoperator.k8s.io/app-name={name}")
         assert [i["metadata"]["name"] for i in ingresses] == [ui_ingress_name(name)]
-        assert ingresses[0]["spec"]["rules"][0]["http"]["paths"][0]["path"] == f"/spark-ui/spark/{name}(/|$)(.*)"
+        assert (
+            ingresses[0]["spec"]["rules"][0]["http"]["paths"][0]["path"] == f"/spark-ui/spark/{name}(/|$)(.*)"
+        )
     finally:
         operator.stop()
 
@@ -219,7 +243,9 @@ def test_root_url_format_gives_root_path_without_rewrite(store):
         assert launcher.requests[0].spark_conf["spark.ui.proxyRedirectUri"] == "/"
         ingress = store.get("ingresses", "spark", "long-test-ui-ingress")
         assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/"
-        assert "nginx.ingress.kubernetes.io/rewrite-target" not in (ingress["metadata"].get("annotations") or {})
+        assert "nginx.ingress.kubernetes.io/rewrite-target" not in (
+            ingress["metadata"].get("annotations") or {}
+        )
     finally:
         operator.stop()
 
@@ -232,7 +258,9 @@ def test_operator_2_2_does_not_pass_proxy_conf_to_the_driver(store):
         conf = launcher.requests[0].spark_conf
         assert "spark.ui.proxyBase" not in conf and "spark.ui.proxyRedirectUri" not in conf
         service = store.get("services", "spark", "long-test-ui-svc")
-        assert service["spec"]["ports"][0]["port"] == 4045 and service["spec"]["ports"][0]["targetPort"] == 4045
+        assert (
+            service["spec"]["ports"][0]["port"] == 4045 and service["spec"]["ports"][0]["targetPort"] == 4045
+        )
     finally:
         operator.stop()
 
@@ -250,7 +278,11 @@ def test_helm_and_app_ingress_annotations_and_ui_options(store):
         store.create("sparkapplications", "spark", body)
         assert operator.wait_idle()
         annotations = store.get("ingresses", "spark", "long-test-ui-ingress")["metadata"]["annotations"]
-        assert annotations == {"a/helm": "1", "a/both": "app", "nginx.ingress.kubernetes.io/rewrite-target": "/$2"}
+        assert annotations == {
+            "a/helm": "1",
+            "a/both": "app",
+            "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+        }
         port = store.get("services", "spark", "long-test-ui-svc")["spec"]["ports"][0]
         assert (port["name"], port["port"], port["targetPort"]) == ("http-ui", 80, 4040)
     finally:
@@ -280,7 +312,9 @@ def test_driver_lifecycle_drives_status_and_endpoints(store):
         assert subsets[0]["addresses"][0]["ip"] == "127.0.0.9"
         assert subsets[0]["addresses"][0]["targetRef"]["name"] == "long-test-driver"
         assert subsets[0]["ports"] == [{"port": 4051, "protocol": "TCP", "name": "spark-driver-ui-port"}]
-        slices = store.list("endpointslices", "spark", label_selector={"kubernetes.io/service-name": "long-test-ui-svc"})
+        slices = store.list(
+            "endpointslices", "spark", label_selector={"kubernetes.io/service-name": "long-test-ui-svc"}
+        )
         assert slices and slices[0]["endpoints"][0]["addresses"] == ["127.0.0.9"]
 
         handle.code = 0
@@ -306,7 +340,10 @@ def test_failed_driver_marks_app_failed(store):
         submit(store, operator, "long-test")
         launcher.handles[0].code = 1
         assert wait_until(
-            lambda: store.get("sparkapplications", "spark", "long-test")["status"]["applicationState"]["state"] == "FAILED",
+            lambda: (
+                store.get("sparkapplications", "spark", "long-test")["status"]["applicationState"]["state"]
+                == "FAILED"
+            ),
             5,
         )
         state = store.get("sparkapplications", "spark", "long-test")["status"]["applicationState"]
@@ -323,7 +360,12 @@ def test_deleting_the_app_stops_the_driver_and_deletes_its_objects(store):
         store.delete("sparkapplications", "spark", "long-test")
         assert operator.wait_idle()
         assert launcher.handles[0].stopped
-        for plural, name in (("pods", "long-test-driver"), ("services", "long-test-ui-svc"), ("ingresses", "long-test-ui-ingress"), ("endpoints", "long-test-ui-svc")):
+        for plural, name in (
+            ("pods", "long-test-driver"),
+            ("services", "long-test-ui-svc"),
+            ("ingresses", "long-test-ui-ingress"),
+            ("endpoints", "long-test-ui-svc"),
+        ):
             with pytest.raises(NotFound):
                 store.get(plural, "spark", name)
     finally:

@@ -63,7 +63,9 @@ def test_healthy_serves_jobs_page_and_every_css_js(lab, tunnel):
         assert get(url).status_code == 200, url
     # through the tunnel, the kubeconfig of the profile reaches the lab API
     api = kube(lab, tunnel)
-    app = client.CustomObjectsApi(api).get_namespaced_custom_object("sparkoperator.k8s.io", "v1beta2", "spark", "sparkapplications", "long-test")
+    app = client.CustomObjectsApi(api).get_namespaced_custom_object(
+        "sparkoperator.k8s.io", "v1beta2", "spark", "sparkapplications", "long-test"
+    )
     assert app["status"]["driverInfo"]["webUIIngressName"] == "long-test-ui-ingress"
     endpoints = client.CoreV1Api(api).read_namespaced_endpoints("long-test-ui-svc", "spark")
     assert endpoints.subsets and endpoints.subsets[0].addresses[0].ip == lab.settings.node
@@ -89,7 +91,9 @@ def test_missing_rewrite_sends_the_prefix_to_the_driver(lab, tunnel):
     assert "nginx.ingress.kubernetes.io/rewrite-target" not in (ingress.metadata.annotations or {})
     assert ingress.spec.rules[0].http.paths[0].path == "/spark-ui/spark/long-test(/|$)(.*)"
     jobs = get(f"{tunnel.base}/spark-ui/spark/long-test/jobs/")
-    assert jobs.status_code == 302 and jobs.headers["location"] == "/spark-ui/spark/long-test/jobs/"  # a redirect loop
+    assert (
+        jobs.status_code == 302 and jobs.headers["location"] == "/spark-ui/spark/long-test/jobs/"
+    )  # a redirect loop
     css = get(f"{tunnel.base}/spark-ui/spark/long-test/static/webui.css")
     assert css.status_code == 302  # the stylesheet never arrives
 
@@ -102,7 +106,12 @@ def test_suffix_mismatch_long_test_names_nothing(lab, tunnel):
     real = get(f"{tunnel.base}/spark-ui/spark/{name}/")
     assert real.status_code == 302 and real.headers["location"] == f"/spark-ui/spark/{name}/jobs/"
     api = client.CustomObjectsApi(kube(lab, tunnel))
-    names = [a["metadata"]["name"] for a in api.list_namespaced_custom_object("sparkoperator.k8s.io", "v1beta2", "spark", "sparkapplications")["items"]]
+    names = [
+        a["metadata"]["name"]
+        for a in api.list_namespaced_custom_object(
+            "sparkoperator.k8s.io", "v1beta2", "spark", "sparkapplications"
+        )["items"]
+    ]
     assert names == [name]
 
 
@@ -115,9 +124,13 @@ def test_proxybase_root_redirects_to_protocol_relative_jobs(lab, tunnel):
     page = get(page_url)
     assert page.status_code == 200
     resources = page_resources(page.text, page_url)
-    assert resources and all(not same_origin(u, tunnel.base) for u in resources)  # //static/... names host "static"
+    assert resources and all(
+        not same_origin(u, tunnel.base) for u in resources
+    )  # //static/... names host "static"
     assert {re.match(r"http://([^/:]+)", u).group(1) for u in resources} == {"static"}
-    ingress = client.NetworkingV1Api(kube(lab, tunnel)).read_namespaced_ingress("long-test-ui-ingress", "spark")
+    ingress = client.NetworkingV1Api(kube(lab, tunnel)).read_namespaced_ingress(
+        "long-test-ui-ingress", "spark"
+    )
     assert ingress.spec.rules[0].http.paths[0].path == "/"
 
 

@@ -56,13 +56,23 @@ def test_application_looks_like_the_dag():
 
 
 def test_settings_from_env(tmp_path):
-    env = {"KB_LAB_DIR": str(tmp_path / "l"), "KB_LAB_NODE": "127.0.0.7", "KB_LAB_API_PORT": "16443", "KB_LAB_LOCAL_INGRESS": "127.0.0.1:9090"}
+    env = {
+        "KB_LAB_DIR": str(tmp_path / "l"),
+        "KB_LAB_NODE": "127.0.0.7",
+        "KB_LAB_API_PORT": "16443",
+        "KB_LAB_LOCAL_INGRESS": "127.0.0.1:9090",
+    }
     s = LabSettings.from_env(env)
     assert s.root == (tmp_path / "l").resolve()
     assert (s.node, s.api_port, s.ingress_port, s.history_port) == ("127.0.0.7", 16443, 30998, 18080)
     assert s.api_url == "http://127.0.0.7:16443"
     assert LabSettings.from_json(s.to_json()) == s
-    for bad in ({"KB_LAB_NODE": "10.0.0.1"}, {"KB_LAB_NODE": "127.0.0.1"}, {"KB_LAB_NODE": "nope"}, {"KB_LAB_API_PORT": "70000"}):
+    for bad in (
+        {"KB_LAB_NODE": "10.0.0.1"},
+        {"KB_LAB_NODE": "127.0.0.1"},
+        {"KB_LAB_NODE": "nope"},
+        {"KB_LAB_API_PORT": "70000"},
+    ):
         with pytest.raises(UsageProblem):
             LabSettings.from_env({"KB_LAB_DIR": str(tmp_path), **bad})
 
@@ -83,7 +93,14 @@ def test_driver_conf_overlay(tmp_path):
 
 
 def test_scenarios_are_the_six_of_the_issue():
-    assert set(SCENARIOS) == {"healthy", "suffix-mismatch", "proxybase-root", "driver-finished", "missing-rewrite", "proxybase-mismatch"}
+    assert set(SCENARIOS) == {
+        "healthy",
+        "suffix-mismatch",
+        "proxybase-root",
+        "driver-finished",
+        "missing-rewrite",
+        "proxybase-mismatch",
+    }
     assert get_scenario("proxybase-root").operator.url_format == "/"
     assert get_scenario("suffix-mismatch").suffix and not get_scenario("healthy").suffix
     assert get_scenario("driver-finished").ready == "finished"

@@ -335,3 +335,46 @@ def test_each_finding_only_with_its_evidence():
         url="http://127.0.0.1:8080/spark-ui/spark/long-test/", status=302, reason="Found", location="//jobs/"
     )
     assert [f.id for f in diagnose(obs2)] == ["proxybase-root"]
+
+
+def test_endpoints_fall_back_when_there_are_no_endpointslices(scenario):
+    """Clusters (or API stand-ins) without EndpointSlices for the Service: core/v1 Endpoints instead."""
+
+    def endpoints_instead_of_slices(doc):
+        doc["objects"] = [o for o in doc["objects"] if o["kind"] != "EndpointSlice"]
+        doc["objects"].append(
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": {"name": "long-test-ui-svc", "namespace": "spark"},
+                "subsets": [
+                    {
+                        "addresses": [{"ip": "10.244.1.23"}],
+                        "ports": [{"name": "spark-driver-ui-port", "port": 4040}],
+                    }
+                ],
+            }
+        )
+
+    run = scenario("healthy", mutate=endpoints_instead_of_slices)
+    assert run.ids == []
+    assert run.obs.endpoints.source == "Endpoints" and run.obs.endpoints.ready == ("10.244.1.23:4040",)
+    assert [c.what for c in run.reader.calls][-2:] == ["endpointslices", "endpoints"]
+    assert run.reader.calls[-1].selector == "metadata.name=long-test-ui-svc"
+
+
+@pytest.mark.parametrize(
+    ("given", "url", "host"),
+    [
+        ("", "http://127.0.0.1:8080/spark-history/", None),
+        ("/history", "http://127.0.0.1:8080/history/", None),
+        ("http://127.0.0.1:18080", "http://127.0.0.1:18080/", None),
+        ("http://localhost:18080/x/", "http://localhost:18080/x/", None),
+        ("http://history.homelab/", "http://127.0.0.1:8080/", "history.homelab"),
+        ("history.homelab/spark-history", "http://127.0.0.1:8080/spark-history/", "history.homelab"),
+    ],
+)
+def test_history_server_location_stays_on_the_tunnel(given, url, host):
+    from platform_kb.checks.spark_ui import history_location
+
+    assert history_location("http://127.0.0.1:8080", given) == (url, host)

@@ -936,59 +936,60 @@ def api_client_through(kubeconfig: str, address: tuple[str, int]) -> Any:
     return api_client(kubeconfig, server=f"{scheme}://{host}:{port}")
 
 
-class KubeReader:
-    """Read-only LIST calls through the official client, each one counted (see :class:`ApiCall`).
+# The LIST endpoints the collection reads (the REST paths of the official API).
+LIST_PATHS = {
+    "sparkapplications": "/apis/sparkoperator.k8s.io/v1beta2/namespaces/{namespace}/sparkapplications",
+    "services": "/api/v1/namespaces/{namespace}/services",
+    "pods": "/api/v1/namespaces/{namespace}/pods",
+    "endpoints": "/api/v1/namespaces/{namespace}/endpoints",
+    "endpointslices": "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
+    "ingresses": "/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses",
+}
 
-    Responses are read raw (``_preload_content=False``) into plain dicts: the same shape as
-    ``kubectl get -o json`` and as the test fixtures, and no model deserialization cost.
+
+class KubeReader:
+    """Read-only LIST calls through the official client's ``ApiClient``, each one counted (:class:`ApiCall`).
+
+    Requests go through ``ApiClient.param_serialize``/``call_api`` (auth, TLS and the tunnel's server
+    address from the kubeconfig) rather than the generated ``CoreV1Api`` & co., whose import alone
+    takes seconds; answers are read raw into plain dicts — the shape of ``kubectl get -o json`` and of
+    the test fixtures — with no model deserialization.
     """
 
     def __init__(self, api_client: Any, timeout: float = 15.0) -> None:
-        from kubernetes import client
-
-        self.calls: list[ApiCall] = []
+        self.api = api_client
         self.timeout = timeout
-        self._core = client.CoreV1Api(api_client)
-        self._net = client.NetworkingV1Api(api_client)
-        self._disc = client.DiscoveryV1Api(api_client)
-        self._custom = client.CustomObjectsApi(api_client)
+        self.calls: list[ApiCall] = []
 
     def list(
         self, kind: str, namespace: str, label_selector: str = "", field_selector: str = ""
     ) -> list[dict[str, Any]]:
-        from kubernetes.client.exceptions import ApiException
-
-        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": self.timeout}
-        if label_selector:
-            kwargs["label_selector"] = label_selector
-        if field_selector:
-            kwargs["field_selector"] = field_selector
+        query = [
+            (k, v) for k, v in (("labelSelector", label_selector), ("fieldSelector", field_selector)) if v
+        ]
         started = time.monotonic()
         try:
-            response = self._call(kind, namespace, kwargs)
-            items = json.loads(response.data).get("items") or []
-        except ApiException as exc:
-            raise KbError(f"kube API: list {kind} in {namespace}: {exc.status} {exc.reason}") from exc
-        except (OSError, ValueError) as exc:
+            request = self.api.param_serialize(
+                method="GET",
+                resource_path=LIST_PATHS[kind],
+                path_params={"namespace": namespace},
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+            )
+            response = self.api.call_api(*request, _request_timeout=self.timeout)
+            body = response.read()
+        except Exception as exc:  # urllib3/ssl/socket errors of the client
             raise KbError(f"kube API: list {kind} in {namespace}: {exc}") from exc
-        finally:
-            seconds = time.monotonic() - started
+        if response.status != 200:
+            raise KbError(f"kube API: list {kind} in {namespace}: {response.status} {response.reason}")
+        try:
+            items = json.loads(body).get("items") or []
+        except (ValueError, AttributeError) as exc:
+            raise KbError(f"kube API: list {kind} in {namespace}: not a JSON list: {exc}") from exc
         selector = ",".join(s for s in (label_selector, field_selector) if s)
-        self.calls.append(ApiCall(kind, selector, round(seconds, 4), len(items)))
+        self.calls.append(ApiCall(kind, selector, round(time.monotonic() - started, 4), len(items)))
         return items
-
-    def _call(self, kind: str, namespace: str, kwargs: dict[str, Any]) -> Any:
-        if kind == "sparkapplications":
-            group, version, plural = SPARK_API
-            return self._custom.list_namespaced_custom_object(group, version, namespace, plural, **kwargs)
-        methods = {
-            "services": self._core.list_namespaced_service,
-            "pods": self._core.list_namespaced_pod,
-            "endpoints": self._core.list_namespaced_endpoints,
-            "endpointslices": self._disc.list_namespaced_endpoint_slice,
-            "ingresses": self._net.list_namespaced_ingress,
-        }
-        return methods[kind](namespace, **kwargs)
 
 
 def find_applications(reader: KubeReader, obs: Observations) -> list[AppInfo]:

@@ -328,7 +328,7 @@ RUNBOOK_KEYS = (
     "runner", "bastion_kubeconfig", "verify", "verify_only", "check_pods", "check_ui", "pod_timeout",
     "s3_verify_url", "probe_write", "smoke_app", "smoke_namespace", "smoke_image", "smoke_spark_version",
     "smoke_main_file", "smoke_main_class", "smoke_arguments", "smoke_service_account", "smoke_timeout",
-    "smoke_event_log_secret",
+    "smoke_event_log_secret", "smoke_fetch_jars",
 )  # fmt: skip
 
 
@@ -357,6 +357,7 @@ def _smoke_manifest(params: Mapping[str, Any], namespace: str, event_log_dir: st
         s3_endpoint=s3_endpoint,
         s3_secret=s3_secret,
         service_account=str(params.get("smoke_service_account") or "spark-operator-spark"),
+        fetch_jars=bool(params.get("smoke_fetch_jars", True)),
     )
 
 

@@ -312,11 +312,13 @@ def smoke_application(
     s3_endpoint: str = "",
     s3_secret: str | None = None,
     service_account: str = "spark-operator-spark",
+    fetch_jars: bool = True,
 ) -> dict[str, Any]:
     """A small SparkApplication for verification (Python when ``main_file`` ends in ``.py``).
 
     With ``event_log_dir`` it writes its event log there through S3A (path-style, the same
-    hadoop-aws / SDK pair as the History Server) with the keys of Secret ``s3_secret``
+    hadoop-aws / SDK pair as the History Server, fetched with ``spark.jars.packages`` unless
+    ``fetch_jars`` is off — for images that already carry them) with the keys of Secret ``s3_secret``
     (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``) as environment variables.
     """
     from .charts import s3a_jars_for
@@ -331,10 +333,12 @@ def smoke_application(
             "spark.eventLog.dir": event_log_dir,
             "spark.hadoop.fs.s3a.endpoint": s3_endpoint,
             "spark.hadoop.fs.s3a.path.style.access": "true",
-            "spark.jars.packages": f"org.apache.hadoop:hadoop-aws:{jars.hadoop_aws},"
-            f"{jars.sdk_group}:{jars.sdk_artifact}:{jars.sdk_version}",
-            "spark.jars.ivy": "/tmp/.ivy2",
         }
+        if fetch_jars:
+            conf["spark.jars.packages"] = (
+                f"org.apache.hadoop:hadoop-aws:{jars.hadoop_aws},{jars.sdk_group}:{jars.sdk_artifact}:{jars.sdk_version}"
+            )
+            conf["spark.jars.ivy"] = "/tmp/.ivy2"
         if s3_secret:
             env = [
                 {"name": key, "valueFrom": {"secretKeyRef": {"name": s3_secret, "key": key}}}

@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the ingress controller polls nginx's status port
     daemon = LabDaemon(DaemonConfig.read(args.config))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,11 +1,12 @@
 """The in-process data path of the paramiko backend: local listeners -> direct-tcpip channels.
 
 Fourth step of the tunnel flow (paramiko backend only; the OpenSSH backend leaves the data path
-to ``ssh``). Each :class:`Listener` owns one bound local socket; an accept thread hands every new
-connection to its own handler thread, which opens a ``direct-tcpip`` channel on the *current*
-bastion session (after a reconnect that is the new one) and pumps bytes both ways with blocking
-calls — one thread per direction, no select loop and no polling timeouts, so a request is
-forwarded the moment it arrives. Accepted sockets get ``TCP_NODELAY`` like the SSH socket.
+to ``ssh``). Each :class:`Listener` owns one bound local socket. Pooled worker threads take turns
+accepting (leader/follower): the worker that accepted a connection opens a ``direct-tcpip``
+channel on the *current* bastion session (after a reconnect, the new one) and pumps the client's
+bytes to it, while a second worker pumps the answers back — blocking calls, no select loop, no
+polling timeouts, so a request is forwarded the moment it arrives. Accepted sockets get
+``TCP_NODELAY`` and quick ACKs like the SSH socket.
 """
 
 from __future__ import annotations
@@ -106,12 +107,11 @@ class _Pair:
 
 @dataclass
 class Forwarder:
-    """Accept threads for all listeners; connections go over ``session()`` (None while reconnecting)."""
+    """Serves all listeners from a worker pool; connections go over ``session()`` (None while reconnecting)."""
 
     listeners: list[Listener]
     session: Callable[[float], SshSession | None]
     channel_timeout: float = 10.0
-    _threads: list[threading.Thread] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _conns: set[socket.socket] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,14 +119,7 @@ class Forwarder:
 
     def start(self) -> None:
         for listener in self.listeners:
-            thread = threading.Thread(
-                target=self._accept_loop,
-                args=(listener,),
-                name=f"kb-tunnel-accept-{listener.spec.name}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
+            self._workers.submit(self._lead, listener)
 
     def stop(self) -> None:
         """Stop accepting, close every open connection, release the local ports."""
@@ -141,19 +134,25 @@ class Forwarder:
             conns = list(self._conns)
         for conn in conns:
             _close_quietly(conn)
-        for thread in self._threads:
-            thread.join(timeout=5)
 
-    def _accept_loop(self, listener: Listener) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, peer = listener.sock.accept()
-            except OSError:
-                return
-            tune_socket(conn)
-            with self._lock:
-                self._conns.add(conn)
-            self._workers.submit(self._handle, listener.spec, conn, peer)
+    def _lead(self, listener: Listener) -> None:
+        """Leader/follower: accept one connection, hand the listener to another worker, serve it here.
+
+        The thread that accepted carries the connection on, so no thread wake-up sits between a
+        new connection and its channel open; the next accept waits in another worker meanwhile.
+        """
+        try:
+            conn, peer = listener.sock.accept()
+        except OSError:
+            return  # listener closed by stop()
+        if self._stopping.is_set():
+            _close_quietly(conn)
+            return
+        self._workers.submit(self._lead, listener)
+        tune_socket(conn)
+        with self._lock:
+            self._conns.add(conn)
+        self._handle(listener.spec, conn, peer)
 
     def _forget(self, conn: socket.socket) -> None:
         with self._lock:
