@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -28,6 +29,7 @@ import httpx
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 MAX_BODY_BYTES = 4_000_000
 USER_AGENT = "platform-kb-probe/1"
+BROWSER_CONNECTIONS = 6  # parallel connections per host, as browsers open them
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -265,20 +267,21 @@ class Prober:
                 break
         return b"".join(chunks)[: self.max_body]
 
-    def assets(self, page: HttpResult) -> list[AssetResult]:
-        """Every CSS/JS ``page`` references, resolved like a browser and probed when on loopback."""
+    def assets(self, page: HttpResult, workers: int = BROWSER_CONNECTIONS) -> list[AssetResult]:
+        """Every CSS/JS ``page`` references, resolved like a browser and probed when on loopback.
+
+        Like a browser, up to ``workers`` requests run at once (results keep the page's order).
+        """
         refs, base = extract_assets(page.body)
-        page_origin = origin(page.url)
-        results = []
-        for ref in refs:
-            url = resolve(page.url, ref.ref, base)
-            refused = why_not_requested(url)
-            if refused:
-                results.append(AssetResult(ref, url, None, refused))
-                continue
-            # same origin as the page: the browser sends the page's Host too
-            host = page.host_header if origin(url) == page_origin else None
-            result = self.get(url, host=host, keep_body=False)
-            problem = None if result.ok else f"{result.status_line}"
-            results.append(AssetResult(ref, url, result, problem))
-        return results
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(lambda ref: self._asset(page, ref, base), refs))
+
+    def _asset(self, page: HttpResult, ref: AssetRef, base: str | None) -> AssetResult:
+        url = resolve(page.url, ref.ref, base)
+        refused = why_not_requested(url)
+        if refused:
+            return AssetResult(ref, url, None, refused)
+        # same origin as the page: the browser sends the page's Host too
+        host = page.host_header if origin(url) == origin(page.url) else None
+        result = self.get(url, host=host, keep_body=False)
+        return AssetResult(ref, url, result, None if result.ok else result.status_line)
