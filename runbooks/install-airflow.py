@@ -23,7 +23,15 @@
 # **되돌리기:** `helm rollback airflow --namespace airflow` (직전 리비전으로),
 # `helm uninstall airflow --namespace airflow` (제거; Secret과 PVC는 남으므로 필요하면 직접 지웁니다).
 #
-# 이 페이지 아래의 최근 실행 기록에서 무엇을 검증했는지 볼 수 있습니다.
+# 이 페이지 아래 **공개된 실행 기록**에 최근 기록이 무엇을 검증했는지(단계, 발견 사항, 실행한 명령)가 나옵니다.
+#
+# ## 준비물
+#
+# - 배스천 접속 프로필과 그 `kubeconfig`(클러스터 관리자 권한), `runner`에 따라 이 머신 또는 배스천에 `helm`(3.x)과 `kubectl`
+# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 파라미터에는 참조만
+# - 비공개 DAG 저장소면 git 자격 증명 참조(`git_username_ref`/`git_password_ref` 또는 `git_ssh_key_ref` + `git_known_hosts`)
+# - 검증에서 S3를 보려면 이 머신에서 닿는 S3 API 주소(`s3_verify_url`)
+# - 실행 예: `kb run install-airflow --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
 bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]

@@ -14,7 +14,7 @@
 # | 이미지 | `apache/spark:4.0.1` (Spark 4.0.1) |
 # | S3A jar (고정) | Spark 4.0 → `hadoop-aws` **3.4.1** + AWS SDK v2 `bundle` **2.24.6**; Spark 3.5 → `hadoop-aws` 3.3.4 + `aws-java-sdk-bundle` 1.12.262 (Hadoop 버전을 섞지 않음) |
 # | 설정 | `spark.history.fs.logDirectory s3a://datalake/logs/spark-log/`, `fs.s3a.path.style.access true`, `fs.s3a.endpoint` = MinIO, 키는 Secret → 환경 변수 |
-# | 노출 | Ingress `/spark-history(/|$)(.*)` → `rewrite-target: /$2`, `-Dspark.ui.proxyBase=/spark-history` (링크와 CSS/JS가 접두사 아래에 머묾) |
+# | 노출 | Ingress 경로 `/spark-history(/\|$)(.*)` → `rewrite-target: /$2`, `-Dspark.ui.proxyBase=/spark-history` (링크와 CSS/JS가 접두사 아래에 머묾) |
 #
 # **순서:** 렌더링과 검사 → 계획(`kubectl apply` 대상과 매니페스트, Secret 값은 `***`) → 적용 → 검증
 # (파드 Ready, 터널을 통한 UI와 CSS/JS, `spark-log/` 접두사, 검증용 앱이 끝난 뒤 History Server에 나타나는지).
@@ -23,7 +23,15 @@
 # **되돌리기:** `kubectl rollout undo deployment/spark-history-server --namespace spark-history` (이전 설정으로),
 # `kubectl delete deployment,service,ingress,configmap -l app.kubernetes.io/name=spark-history-server --namespace spark-history` (제거).
 #
-# 이 페이지 아래의 최근 실행 기록에서 무엇을 검증했는지 볼 수 있습니다.
+# 이 페이지 아래 **공개된 실행 기록**에 최근 기록이 무엇을 검증했는지(단계, 발견 사항, 실행한 명령)가 나옵니다.
+#
+# ## 준비물
+#
+# - 배스천 접속 프로필과 그 `kubeconfig`, `runner`에 따라 이 머신 또는 배스천에 `kubectl`
+# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 파라미터에는 참조만
+# - 클러스터에서 Maven 저장소(`maven_repo`, 폐쇄망이면 내부 미러)에 닿을 것 — S3A jar를 init 컨테이너가 받음
+# - 검증 앱이 이벤트 로그를 MinIO에 쓰려면 잡 네임스페이스의 S3 키 Secret(`smoke_event_log_secret`)
+# - 실행 예: `kb run install-spark-history-server --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
 bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]

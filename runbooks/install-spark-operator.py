@@ -22,7 +22,13 @@
 # **되돌리기:** `helm rollback spark-operator --namespace spark-operator` (직전 리비전으로),
 # `helm uninstall spark-operator --namespace spark-operator` (제거; CRD는 남으므로 필요하면 직접 지웁니다).
 #
-# 이 페이지 아래의 최근 실행 기록에서 무엇을 검증했는지(단계, 발견 사항, 실행한 명령) 볼 수 있습니다.
+# 이 페이지 아래 **공개된 실행 기록**에 최근 기록이 무엇을 검증했는지(단계, 발견 사항, 실행한 명령)가 나옵니다.
+#
+# ## 준비물
+#
+# - 배스천 접속 프로필(홈랩 프로필 또는 `kb lab up`이 만드는 `lab`)과 그 `kubeconfig`(클러스터 관리자 권한)
+# - `runner=local`이면 이 머신에, `runner=bastion`이면 배스천에 `helm`(3.x)과 `kubectl`
+# - 실행 예: `kb run install-spark-operator --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
 bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]

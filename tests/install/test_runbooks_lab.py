@@ -30,7 +30,9 @@ RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 LAB_JOB = "local:///opt/spark/work-dir/long_test.py"  # the lab's job (platform_kb.lab.jobs)
 
 
-def kb_run(lab: Lab, records: Path, runbook: str, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def kb_run(
+    lab: Lab, records: Path, runbook: str, *args: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     env = {**lab.env, "MINIO_ACCESS_KEY": ACCESS_KEY, "MINIO_SECRET_KEY": SECRET_KEY, "COLUMNS": "200"}
     env.pop("KB_RUN_STATE", None)
     env.pop("KB_PLAN", None)
@@ -38,7 +40,6 @@ def kb_run(lab: Lab, records: Path, runbook: str, *args: str) -> tuple[subproces
         [str(KB), "run", str(RUNBOOKS / f"{runbook}.py"), "--profile", str(lab.profile), "--records", str(records), *args],
         capture_output=True, text=True, env=env, cwd=env["KB_ROOT"], timeout=240, check=False,
     )  # fmt: skip
-    print(done.stdout[-1200:])
     summaries = sorted((records / runbook).glob("*/summary.json"))
     assert summaries, f"no record written:\n{done.stdout}\n{done.stderr}"
     return done, json.loads(summaries[-1].read_text())
@@ -74,7 +75,9 @@ def test_plan_mode_lists_exact_commands_and_values_for_all_three(lab: Lab, tmp_p
     assert values["dags"]["gitSync"]["repo"].endswith("data-platform-core.git")
     assert values["config"]["logging"]["remote_base_log_folder"] == "s3://datalake/logs/airflow-logs"
     assert summary["plan"][2]["manifest"]["stringData"] == {"AIRFLOW_CONN_MINIO_S3": "***"}
-    record_text = json.dumps(summary) + (Path(tmp_path / "install-airflow").glob("*/output.ipynb").__next__().read_text())
+    record_text = json.dumps(summary) + (
+        Path(tmp_path / "install-airflow").glob("*/output.ipynb").__next__().read_text()
+    )
     assert SECRET_KEY not in record_text and ACCESS_KEY not in record_text
     assert "helm is not available on the local runner" in record_text  # facts were read through the runner
     assert "verify" not in " ".join(s["name"] for s in summary["steps"] if s["status"] == "passed")
@@ -87,7 +90,11 @@ def test_plan_mode_lists_exact_commands_and_values_for_all_three(lab: Lab, tmp_p
         "--namespace spark-operator --create-namespace -f spark-operator-values.yaml",
     ]  # the lab already has namespace `spark`: read through kubectl and found matching, so not applied
     ui = summary["plan"][1]["manifest"]["controller"]["uiIngress"]
-    assert ui == {"enable": True, "urlFormat": "/spark-ui/{{$appNamespace}}/{{$appName}}", "ingressClassName": "nginx"}
+    assert ui == {
+        "enable": True,
+        "urlFormat": "/spark-ui/{{$appNamespace}}/{{$appName}}",
+        "ingressClassName": "nginx",
+    }
 
     done, summary = kb_run(lab, tmp_path, "install-spark-history-server", "--plan")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -101,7 +108,10 @@ def test_plan_mode_lists_exact_commands_and_values_for_all_three(lab: Lab, tmp_p
     ]
     conf = summary["plan"][2]["manifest"]["data"]["spark-defaults.conf"]
     assert "spark.history.fs.logDirectory s3a://datalake/logs/spark-log/" in conf
-    assert summary["plan"][1]["manifest"]["stringData"] == {"AWS_ACCESS_KEY_ID": "***", "AWS_SECRET_ACCESS_KEY": "***"}
+    assert summary["plan"][1]["manifest"]["stringData"] == {
+        "AWS_ACCESS_KEY_ID": "***",
+        "AWS_SECRET_ACCESS_KEY": "***",
+    }
 
 
 @pytest.mark.parametrize(
@@ -115,7 +125,9 @@ def test_plan_mode_lists_exact_commands_and_values_for_all_three(lab: Lab, tmp_p
          "values-operator-too-old", "older than 2.3.0"),
     ],
 )  # fmt: skip
-def test_broken_values_stop_before_any_change(lab: Lab, tmp_path: Path, runbook: str, args, finding, text) -> None:
+def test_broken_values_stop_before_any_change(
+    lab: Lab, tmp_path: Path, runbook: str, args, finding, text
+) -> None:
     done, summary = kb_run(lab, tmp_path, runbook, *args)  # not --plan: it would apply, were the values fine
     assert done.returncode == 1, done.stdout + done.stderr
     assert summary["status"] == "failed"
@@ -168,7 +180,9 @@ def test_verify_spark_operator_on_the_lab(seeded: Lab, tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert summary["status"] == "passed" and summary["findings"] == []
-    assert [a["description"] for a in summary["actions"]] == ["검증용 SparkApplication spark/kb-install-smoke 제출"]
+    assert [a["description"] for a in summary["actions"]] == [
+        "검증용 SparkApplication spark/kb-install-smoke 제출"
+    ]
     assert summary["actions"][0]["status"] == "done"
     notebook = next((tmp_path / "install-spark-operator").glob("*/output.ipynb")).read_text()
     assert "kb-install-smoke-ui-ingress: /spark-ui/spark/kb-install-smoke(/|$)(.*)" in notebook

@@ -170,13 +170,23 @@ def test_proxybase_mismatch_evidence(scenario):
 
 
 def test_operator_v2_2_never_passed_proxybase(scenario):
-    """v2.0–v2.2 set proxyBase after spark-submit: the driver has none (issue #2597)."""
-    doc_run = scenario("proxybase-mismatch")
-    obs = doc_run.obs
-    obs.driver_conf = obs.driver_conf.__class__(None, None, "드라이버 REST API /environment")
-    ids = [f.id for f in diagnose(obs)]
-    assert "proxybase-mismatch" in ids
-    assert "(설정 안 됨)" in next(f for f in diagnose(obs) if f.id == "proxybase-mismatch").title
+    """v2.0–v2.2 set proxyBase after spark-submit: the driver has none (operator issue #2597)."""
+
+    def unset_in_driver(doc):
+        env = (
+            "/spark-ui/spark/long-test/api/v1/applications/spark-7d3c2a8b1e0f4c6a9b5d2e1f0a3c4b5d/environment"
+        )
+        doc["http"][env]["body_file"] = "driver-environment-unset.json"
+        doc["http"]["/spark-ui/spark/long-test/"]["headers"]["Location"] = "http://127.0.0.1:8080/jobs/"
+        doc["http"]["/spark-ui/spark/long-test/jobs/"]["body_file"] = "jobs-unprefixed.html"
+
+    run = scenario("healthy", mutate=unset_in_driver)
+    assert run.ids == ["proxybase-mismatch", "static-assets-broken"]
+    f = run.finding("proxybase-mismatch")
+    assert "(설정 안 됨)" in f.title
+    assert f.evidence["spark.ui.proxyBase (드라이버 REST API /environment)"] == "(설정 안 됨)"
+    # the expected value (spec + operator rule) would have been right: the driver's own value decides
+    assert run.obs.expected.proxy_base == "/spark-ui/spark/long-test"
 
 
 def test_app_not_found(scenario):

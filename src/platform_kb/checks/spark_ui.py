@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..errors import KbError
-from ..probes import AssetResult, HttpResult, Prober, is_loopback_host
+from ..probes import AssetResult, HttpResult, Prober, is_loopback_host, resolve
 from . import Finding
 
 APP_LABEL = "sparkoperator.k8s.io/app-name"
@@ -41,7 +41,6 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 UI_PORT_NAME = "spark-driver-ui-port"
 REWRITE_ANNOTATION = "nginx.ingress.kubernetes.io/rewrite-target"
 USE_REGEX_ANNOTATION = "nginx.ingress.kubernetes.io/use-regex"
-FORWARDED_PREFIX_ANNOTATION = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 # driveringress.go: a URL path other than "" and "/" becomes "<path>(/|$)(.*)" with rewrite-target "/$2"
 CAPTURE_SUFFIX = "(/|$)(.*)"
 PROXY_BASE = "spark.ui.proxyBase"
@@ -49,7 +48,6 @@ PROXY_REDIRECT_URI = "spark.ui.proxyRedirectUri"
 # airflow add_unique_suffix: "-" + 8 characters of [a-z0-9]
 AIRFLOW_SUFFIX = r"-[a-z0-9]{8}"
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED", "SUBMISSION_FAILED"})
-SPARK_API = ("sparkoperator.k8s.io", "v1beta2", "sparkapplications")
 SUGGESTED_URL_PATH = "/spark-ui/{{$appNamespace}}/{{$appName}}"
 REST_TIMEOUT = 20.0  # seconds: Spark's REST API and the History Server's app UI load on first use
 
@@ -485,7 +483,6 @@ class Observations:
     tried: HttpResult | None = None
     unsuffixed: HttpResult | None = None
     history: HistoryInfo | None = None
-    api_calls: list[ApiCall] = field(default_factory=list)
 
     @property
     def expected(self) -> UiConf | None:
@@ -1105,8 +1102,6 @@ def _follow_once(prober: Prober, response: HttpResult) -> HttpResult | None:
     """One hop of a redirect, only when it stays on the tunnel (``//jobs/`` is reported, not requested)."""
     if not response.redirect or not response.location:
         return None
-    from ..probes import resolve
-
     target = resolve(response.url, response.location)
     return prober.get(target, host=response.host_header, keep_body=False)
 
@@ -1185,8 +1180,6 @@ def _get_within(
 ) -> HttpResult:
     """GET, following redirects only while they stay under ``base`` (the History Server answers the
     first request for an application with a redirect to the same URL once it has loaded it)."""
-    from ..probes import resolve
-
     result = prober.get(url, host=host, keep_body=False, timeout=timeout)
     for _ in range(hops):
         if not (result.redirect and result.location):
@@ -1239,10 +1232,6 @@ def probe_rows(obs: Observations) -> list[dict[str, Any]]:
         if result is not None:
             rows.append({"확인": label, **result.row()})
     return rows
-
-
-def summary_rows(findings: list[Finding]) -> list[dict[str, Any]]:
-    return [{"id": f.id, "심각도": f.severity, "제목": f.title} for f in findings]
 
 
 def collect_and_diagnose(

@@ -59,6 +59,7 @@ AIRFLOW = ChartRef(
     chart="airflow",
     version="1.18.0",
     keys_confirmed_for="1.18.x",
+    # read at apache/airflow commit 002e5532 (defaultAirflowTag 3.0.5, between charts 1.18.0 and 1.19.0)
     source="apache/airflow chart/values.yaml, chart/values.schema.json",
 )
 

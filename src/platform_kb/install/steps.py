@@ -83,6 +83,16 @@ def render(rb: Any, component: str, params: Mapping[str, Any]) -> Rendered:
 
 
 # --- runner ------------------------------------------------------------------------------------------
+def api_scheme(kubeconfig: str) -> str:
+    """``http`` when every cluster of the kubeconfig is plain HTTP (the lab), else ``https``."""
+    try:
+        data = yaml.safe_load(Path(kubeconfig).expanduser().read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise UsageProblem(f"kubeconfig {kubeconfig}: {exc.strerror}") from exc
+    servers = [str((c.get("cluster") or {}).get("server", "")) for c in data.get("clusters") or []]
+    return "http" if servers and all(s.startswith("http://") for s in servers) else "https"
+
+
 def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = None) -> runners.Runner:
     """``runner=local``: subprocess here with a kubeconfig for the tunnel's API forward;
     ``runner=bastion``: the same commands on the bastion over SSH."""
@@ -107,13 +117,7 @@ def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = N
             "runner=local needs the profile's kubeconfig (the API server is reached through the tunnel)"
         )
     host, port = tunnel.address("api")
-    scheme = "https"
-    try:
-        data = yaml.safe_load(Path(str(params["kubeconfig"])).expanduser().read_text(encoding="utf-8")) or {}
-        servers = [str(c.get("cluster", {}).get("server", "")) for c in data.get("clusters", [])]
-        scheme = "http" if servers and all(s.startswith("http://") for s in servers) else "https"
-    except OSError as exc:
-        raise UsageProblem(f"kubeconfig {params['kubeconfig']}: {exc.strerror}") from exc
+    scheme = api_scheme(str(params["kubeconfig"]))
     kubeconfig = runners.write_tunnel_kubeconfig(
         params["kubeconfig"], f"{scheme}://{host}:{port}", workdir / "kubeconfig"
     )
@@ -215,10 +219,7 @@ def cluster(rb: Any, params: Mapping[str, Any], tunnel: Any) -> Cluster:
     from .. import kube
 
     host, port = tunnel.address("api")
-    scheme = "https"
-    text = Path(str(params["kubeconfig"])).expanduser().read_text(encoding="utf-8")
-    if "server: http://" in text:
-        scheme = "http"
+    scheme = api_scheme(str(params["kubeconfig"]))
     api = kube.api_client(params["kubeconfig"], server=f"{scheme}://{host}:{port}")
     s3 = None
     if params.get("s3_verify_url"):
