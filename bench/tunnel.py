@@ -426,7 +426,11 @@ def build_paths(with_sshtunnel: bool, only: set[str] | None = None) -> list[Path
 
 
 def run(
-    rounds: int, with_sshtunnel: bool, quick: bool, progress: Callable[[str], None], only: set[str] | None = None
+    rounds: int,
+    with_sshtunnel: bool,
+    quick: bool,
+    progress: Callable[[str], None],
+    only: set[str] | None = None,
 ) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="kb-bench-tunnel-"))
     paths = build_paths(with_sshtunnel, only)
@@ -537,7 +541,9 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/tunnel.py needs ssh, sshd and nginx (scripts/setup installs them)", file=sys.stderr)
         return 2
     only = set(args.paths.split(",")) | ({"sshtunnel"} if args.sshtunnel else set()) if args.paths else None
-    result = run(args.rounds, args.sshtunnel, args.quick, lambda msg: print(msg, file=sys.stderr, flush=True), only)
+    result = run(
+        args.rounds, args.sshtunnel, args.quick, lambda msg: print(msg, file=sys.stderr, flush=True), only
+    )
     if args.json:
         print(json.dumps(result, indent=2))
     else:

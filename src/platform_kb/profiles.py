@@ -26,6 +26,7 @@ remote part stands for ``node.host``. Runbooks receive a profile as flat paramet
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,11 @@ def _require_mapping(data: Any, where: str) -> dict[str, Any]:
 
 
 def _int(value: Any, where: str, low: int = 0, high: int = 65535) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, str) and value.isdigit()):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        and not (isinstance(value, str) and value.isdigit())
+    ):
         raise UsageProblem(f"{where}: expected an integer, got {value!r}")
     number = int(value)
     if not low <= number <= high:
@@ -147,7 +152,9 @@ def _int(value: Any, where: str, low: int = 0, high: int = 65535) -> int:
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise UsageProblem(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        raise UsageProblem(
+            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def profile_from_dict(data: Any, name: str, base: Path, source: str | None = None) -> Profile:
@@ -156,14 +163,20 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
     data = _require_mapping(data, where)
     _check_keys(data, {"bastion", "node", "forwards", "kubeconfig", "description"}, where)
     b = _require_mapping(data.get("bastion"), f"{where}: bastion")
-    _check_keys(b, {"host", "port", "user", "identity_file", "known_hosts", "host_key_policy", "proxy_jump"}, f"{where}: bastion")
+    _check_keys(
+        b,
+        {"host", "port", "user", "identity_file", "known_hosts", "host_key_policy", "proxy_jump"},
+        f"{where}: bastion",
+    )
     if not b.get("host"):
         raise UsageProblem(f"{where}: bastion.host is required")
     policy = str(b.get("host_key_policy", "yes"))
     if policy == "True":  # YAML 1.1 reads a bare yes as true
         policy = "yes"
     if policy not in HOST_KEY_POLICIES:
-        raise UsageProblem(f"{where}: bastion.host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)}, got {policy!r}")
+        raise UsageProblem(
+            f"{where}: bastion.host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)}, got {policy!r}"
+        )
     bastion = BastionSpec(
         host=str(b["host"]),
         port=_int(b["port"], f"{where}: bastion.port", 1) if b.get("port") is not None else None,
@@ -179,7 +192,9 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
         raise UsageProblem(f"{where}: node.host is required")
     node = NodeSpec(
         host=str(n["host"]),
-        ingress_nodeport=_int(n.get("ingress_nodeport", DEFAULT_INGRESS_NODEPORT), f"{where}: node.ingress_nodeport", 1),
+        ingress_nodeport=_int(
+            n.get("ingress_nodeport", DEFAULT_INGRESS_NODEPORT), f"{where}: node.ingress_nodeport", 1
+        ),
         api_port=_int(n.get("api_port", DEFAULT_API_PORT), f"{where}: node.api_port", 1),
     )
     raw_forwards = data.get("forwards")
@@ -209,14 +224,18 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
 
 
 def find_profile(name_or_path: str, paths: ProjectPaths | None = None) -> Path:
-    """A path that exists, else ``profiles/NAME.yaml``, else ``.lab/profiles/NAME.yaml``."""
+    """A path that exists, else ``profiles/NAME.yaml``, else ``<lab dir>/profiles/NAME.yaml``.
+
+    The lab dir is ``$KB_LAB_DIR`` when set (as ``kb lab`` uses it), else ``.lab/``.
+    """
     paths = paths or ProjectPaths.discover()
     direct = Path(name_or_path).expanduser()
     if direct.suffix in (".yaml", ".yml") or "/" in name_or_path:
         if direct.is_file():
             return direct.resolve()
         raise UsageProblem(f"profile file not found: {name_or_path}")
-    for folder in (paths.profiles, paths.lab / "profiles"):
+    lab_dir = Path(os.environ["KB_LAB_DIR"]).expanduser() if os.environ.get("KB_LAB_DIR") else paths.lab
+    for folder in (paths.profiles, lab_dir / "profiles"):
         candidate = folder / f"{name_or_path}.yaml"
         if candidate.is_file():
             return candidate

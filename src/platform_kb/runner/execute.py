@@ -18,6 +18,7 @@ file (``platform_kb.runbook``); the runner reads it after every cell.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -30,7 +31,7 @@ import nbformat
 
 from ..errors import UsageProblem
 from ..paths import ProjectPaths
-from ..profiles import load_profile
+from ..profiles import find_profile, load_profile
 from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
 from ..secrets import Masker, SecretError, resolve
 from .console import RunConsole
@@ -242,6 +243,23 @@ def _error_info(
     }
 
 
+def run_context(profile: str | None, paths: ProjectPaths) -> dict[str, Any]:
+    """The profile's name and, for a profile ``kb lab up`` wrote (``<lab>/profiles/``), the lab scenario."""
+    if not profile:
+        return {}
+    path = find_profile(profile, paths)
+    context: dict[str, Any] = {"profile": path.stem}
+    state = path.parent.parent / "state.json"
+    if path.parent.name == "profiles" and state.is_file():
+        try:
+            scenario = json.loads(state.read_text(encoding="utf-8")).get("scenario")
+        except (OSError, ValueError):
+            scenario = None
+        if scenario:
+            context["lab_scenario"] = scenario
+    return context
+
+
 # --- the pipeline -------------------------------------------------------------------------------
 
 
@@ -266,6 +284,7 @@ def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
         run=record.name,
         started=_iso(started),
         plan_mode=request.plan,
+        context=run_context(request.profile, request.paths),
         parameters=dict(resolved.values),
         parameter_sources=dict(resolved.sources),
         secret_parameters=[p.name for p in source.params if p.secret],

@@ -128,6 +128,8 @@ class RunSummary:
     plan: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    # where the run ran: the profile's name and, for a lab profile, the lab scenario
+    context: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
