@@ -52,7 +52,6 @@ from platform_kb.profiles import load_profile
 from platform_kb.tunnel import (
     AuthenticationError,
     BastionUnreachable,
-    ForwardUnreachable,
     HostKeyError,
     LocalPortInUse,
     Tunnel,
@@ -104,7 +103,10 @@ with rb.step("터널 열기"):
                    evidence={"bastion": f"{params['bastion_host']}:{params['bastion_port']}"}, fix=fix)  # fmt: skip
     if tunnel is not None:
         rb.table(
-            [{"포워드": name, "로컬 → 원격": tunnel.describe(name), "방식": tunnel.backend} for name in tunnel.addresses]
+            [
+                {"포워드": name, "로컬 → 원격": tunnel.describe(name), "방식": tunnel.backend}
+                for name in tunnel.addresses
+            ]
         )
         for probe in tunnel.probes:
             if not probe.ok:
@@ -167,7 +169,9 @@ with rb.step("API 서버 응답"):
             for scheme in ("https", "http"):
                 try:
                     r = httpx.get(f"{scheme}://{host}:{port}{path}", timeout=timeout, verify=False)
-                    answers.append({"요청": f"{scheme} {path}", "결과": f"HTTP {r.status_code} {r.text[:80]!r}"})
+                    answers.append(
+                        {"요청": f"{scheme} {path}", "결과": f"HTTP {r.status_code} {r.text[:80]!r}"}
+                    )
                     break
                 except httpx.HTTPError as exc:
                     answers.append({"요청": f"{scheme} {path}", "결과": f"{type(exc).__name__}"})

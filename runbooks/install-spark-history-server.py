@@ -79,7 +79,9 @@ smoke_main_file: str = "local:///opt/spark/examples/src/main/python/pi.py"  # �
 smoke_main_class: str = ""  # Scala/Java 앱일 때 mainClass
 smoke_arguments: str = "100"  # 검증 앱 인자 (공백으로 구분)
 smoke_service_account: str = "spark-operator-spark"  # 드라이버 서비스 계정
-smoke_fetch_jars: bool = True  # 검증 앱에 spark.jars.packages로 hadoop-aws와 SDK를 받게 함 (이미지에 있으면 false)
+smoke_fetch_jars: bool = (
+    True  # 검증 앱에 spark.jars.packages로 hadoop-aws와 SDK를 받게 함 (이미지에 있으면 false)
+)
 smoke_event_log_secret: str = ""  # 검증 앱이 S3 키를 읽을 Secret (잡 네임스페이스, 비우면 키 없이)
 smoke_timeout: float = 600.0  # 검증 앱을 기다릴 최대 시간(초) [1..]
 
@@ -151,7 +153,10 @@ with rb.step("검증") as step:
     if not verify or (rb.plan and not verify_only):
         step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
     checked = steps.verify_history(
-        rb, steps.cluster(rb, params, tunnel), values.from_parameters(values.HistoryServerParams, params), params
+        rb,
+        steps.cluster(rb, params, tunnel),
+        values.from_parameters(values.HistoryServerParams, params),
+        params,
     )
     steps.report(rb, checked)
 

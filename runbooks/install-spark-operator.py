@@ -137,7 +137,10 @@ with rb.step("검증") as step:
     if not verify or (rb.plan and not verify_only):
         step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
     checked = steps.verify_spark_operator(
-        rb, steps.cluster(rb, params, tunnel), values.from_parameters(values.SparkOperatorParams, params), params
+        rb,
+        steps.cluster(rb, params, tunnel),
+        values.from_parameters(values.SparkOperatorParams, params),
+        params,
     )
     steps.report(rb, checked)
 

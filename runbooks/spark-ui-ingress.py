@@ -63,10 +63,20 @@ obs = ui.Observations(namespace=namespace, app_name=app_name, url=url)
 # %%
 with rb.step("터널 열기"):
     tunnel = Tunnel.from_parameters(
-        dict(bastion_host=bastion_host, bastion_port=bastion_port, bastion_user=bastion_user,
-             identity_file=identity_file, known_hosts=known_hosts, host_key_policy=host_key_policy,
-             proxy_jump=proxy_jump, node_host=node_host, ingress_nodeport=ingress_nodeport,
-             api_port=api_port, local_port=local_port, kubeconfig=kubeconfig)
+        dict(
+            bastion_host=bastion_host,
+            bastion_port=bastion_port,
+            bastion_user=bastion_user,
+            identity_file=identity_file,
+            known_hosts=known_hosts,
+            host_key_policy=host_key_policy,
+            proxy_jump=proxy_jump,
+            node_host=node_host,
+            ingress_nodeport=ingress_nodeport,
+            api_port=api_port,
+            local_port=local_port,
+            kubeconfig=kubeconfig,
+        )
     ).open()
     obs.base_url = tunnel.url("ingress")
     reader = ui.KubeReader(ui.api_client_through(kubeconfig, tunnel.address("api")))
@@ -84,7 +94,9 @@ with rb.step("터널 열기"):
 with rb.step("SparkApplication 찾기"):
     ui.find_applications(reader, obs)
     rb.table([a.row(app_name) for a in obs.apps], title=f"`{namespace}`의 `{app_name}` 후보 (최신순)")
-    rb.say(f"진단할 앱: **`{obs.app.name}`**" if obs.app else f"`{app_name}`에 맞는 SparkApplication이 없습니다.")
+    rb.say(
+        f"진단할 앱: **`{obs.app.name}`**" if obs.app else f"`{app_name}`에 맞는 SparkApplication이 없습니다."
+    )
 
 # %% [markdown]
 # ## 3. UI Service와 Ingress (라벨로)
@@ -115,12 +127,20 @@ with rb.step("엔드포인트와 드라이버 파드") as step:
     if obs.app is None:
         step.skip("진단할 앱이 없음")
     ui.collect_backends(reader, obs)
-    rb.table([{"Service": obs.service.name if obs.service else "(없음)",
-               "엔드포인트": obs.endpoints.summary() if obs.endpoints else "(Service 없음)",
-               "준비된 주소": ", ".join(obs.endpoints.ready) if obs.endpoints else ""}])
+    rb.table(
+        [
+            {
+                "Service": obs.service.name if obs.service else "(없음)",
+                "엔드포인트": obs.endpoints.summary() if obs.endpoints else "(Service 없음)",
+                "준비된 주소": ", ".join(obs.endpoints.ready) if obs.endpoints else "",
+            }
+        ]
+    )
     rb.table([obs.driver.row()] if obs.driver else [{"이름": "(드라이버 파드 없음)"}], title="드라이버 파드")
-    rb.table([{"API 호출": c.what, "셀렉터": c.selector, "항목": c.items, "초": c.seconds} for c in reader.calls],
-             title="이번 실행의 쿠버네티스 API 호출")
+    rb.table(
+        [{"API 호출": c.what, "셀렉터": c.selector, "항목": c.items, "초": c.seconds} for c in reader.calls],
+        title="이번 실행의 쿠버네티스 API 호출",
+    )
 
 # %% [markdown]
 # ## 5. `spark.ui.proxyBase`와 `spark.ui.proxyRedirectUri`
@@ -154,7 +174,10 @@ with rb.step("터널로 HTTP 확인") as step:
     rb.table(ui.probe_rows(obs), title="요청과 응답 (리다이렉트는 따라가지 않음)")
     if obs.assets:
         broken = sum(a.broken for a in obs.assets)
-        rb.table([a.row() for a in obs.assets], title=f"jobs 페이지의 CSS/JS: {len(obs.assets)}개 중 {broken}개 깨짐")
+        rb.table(
+            [a.row() for a in obs.assets],
+            title=f"jobs 페이지의 CSS/JS: {len(obs.assets)}개 중 {broken}개 깨짐",
+        )
 
 # %% [markdown]
 # ## 7. History Server (드라이버가 없을 때)
@@ -167,10 +190,18 @@ with rb.step("History Server 확인") as step:
     if obs.app is None or not obs.driver_gone:
         step.skip("드라이버가 살아 있음" if obs.app else "진단할 앱이 없음")
     history = ui.lookup_history(prober, obs, history_server_url)
-    rb.table([{"History Server": history.base_url,
-               "목록": history.listing.evidence() if history.listing else "",
-               "앱 id": history.app_id or "(없음)", "completed": history.completed,
-               "UI 주소": history.ui_url or "", "UI 응답": history.ui_probe.status_line if history.ui_probe else ""}])
+    rb.table(
+        [
+            {
+                "History Server": history.base_url,
+                "목록": history.listing.evidence() if history.listing else "",
+                "앱 id": history.app_id or "(없음)",
+                "completed": history.completed,
+                "UI 주소": history.ui_url or "",
+                "UI 응답": history.ui_probe.status_line if history.ui_probe else "",
+            }
+        ]
+    )
 
 # %% [markdown]
 # ## 8. 진단

@@ -14,7 +14,9 @@ from kubernetes import client, config
 from .errors import UsageProblem
 
 
-def api_client(kubeconfig: str | Path, server: str | None = None, context: str | None = None) -> client.ApiClient:
+def api_client(
+    kubeconfig: str | Path, server: str | None = None, context: str | None = None
+) -> client.ApiClient:
     """A client for ``kubeconfig`` (and ``context``); ``server`` (e.g. ``http://127.0.0.1:40123``) overrides its address."""
     path = Path(kubeconfig).expanduser()
     if not path.is_file():
@@ -41,6 +43,8 @@ def _original_host(path: Path, context: str | None) -> str | None:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     ctx_name = context or data.get("current-context")
     ctx = next((c["context"] for c in data.get("contexts", []) if c.get("name") == ctx_name), {})
-    cluster = next((c["cluster"] for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), {})
+    cluster = next(
+        (c["cluster"] for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), {}
+    )
     server = cluster.get("server")
     return urlparse(server).hostname if server else None

@@ -43,7 +43,7 @@ class LazyGroup(click.Group):
             if exc.name == f"{__name__}.{module_name}":
                 return _not_yet(cmd_name)
             raise
-        return getattr(module, "command")
+        return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]

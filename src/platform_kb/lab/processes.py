@@ -67,7 +67,13 @@ class ProcessRecord:
 
     @classmethod
     def from_json(cls, data: dict) -> ProcessRecord:
-        return cls(data["name"], int(data["pid"]), data.get("start_time"), tuple(data.get("argv", ())), data.get("log"))
+        return cls(
+            data["name"],
+            int(data["pid"]),
+            data.get("start_time"),
+            tuple(data.get("argv", ())),
+            data.get("log"),
+        )
 
 
 def _reap(pid: int) -> None:
@@ -119,8 +125,11 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None
+) -> None:
     """Wait until ``host:port`` accepts connections; raise with the log's tail if the process died or time ran out."""
+
     def ready() -> bool:
         if proc is not None and proc.poll() is not None:
             return True

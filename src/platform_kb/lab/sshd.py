@@ -25,7 +25,9 @@ def find_sshd() -> str:
     found = shutil.which("sshd")
     if found:
         return found
-    raise MissingPrerequisite("OpenSSH server not found: install the Debian package openssh-server (scripts/setup does)")
+    raise MissingPrerequisite(
+        "OpenSSH server not found: install the Debian package openssh-server (scripts/setup does)"
+    )
 
 
 def generate_key(path: Path, comment: str = "platform-kb-lab", key_type: str = "ed25519") -> Path:

@@ -16,8 +16,14 @@ rb = runbook.start("check")
 with rb.step("상태 점검"):
     time.sleep(sleep_seconds)
     if not healthy:
-        rb.finding(id="target-down", severity="error", title="대상이 응답하지 않음",
-                   detail="503", evidence={"status": "503 Service Unavailable"}, fix="드라이버를 다시 시작")
+        rb.finding(
+            id="target-down",
+            severity="error",
+            title="대상이 응답하지 않음",
+            detail="503",
+            evidence={"status": "503 Service Unavailable"},
+            fix="드라이버를 다시 시작",
+        )
 if stop:
     rb.stop_on_errors()
 

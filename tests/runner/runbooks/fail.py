@@ -7,6 +7,7 @@ marker_dir: str = ""  # 셀이 흔적을 남기는 폴더
 
 # %%
 from pathlib import Path
+
 from platform_kb import runbook
 
 rb = runbook.start("fail")

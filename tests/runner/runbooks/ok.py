@@ -13,6 +13,7 @@ marker_file: str = ""  # 첫 셀이 만드는 파일 (테스트용)
 
 # %%
 from pathlib import Path
+
 from platform_kb import runbook
 
 if marker_file:

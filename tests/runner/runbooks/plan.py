@@ -21,6 +21,9 @@ with rb.step("읽기 전용 점검"):
 with rb.step("변경"):
     rb.action("파일 만들기", command=["touch", str(work / "created-by-command")])
     manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "demo"}}
-    rb.action("kubectl apply -f demo.yaml", manifest=manifest,
-              apply=lambda: (work / "created-by-apply").write_text(json.dumps(manifest)))
+    rb.action(
+        "kubectl apply -f demo.yaml",
+        manifest=manifest,
+        apply=lambda: (work / "created-by-apply").write_text(json.dumps(manifest)),
+    )
 rb.report()

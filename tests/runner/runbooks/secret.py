@@ -23,7 +23,14 @@ with rb.step(f"토큰 길이 {len(value)}"):
     os.system(f"echo fd-level {value}")
     rb.say(f"토큰: `{value}`")
     rb.table([{"key": "token", "value": value}])
-    rb.finding(id="token-seen", severity="info", title=f"토큰 {value}", detail=value, evidence={"token": value}, fix=value)
+    rb.finding(
+        id="token-seen",
+        severity="info",
+        title=f"토큰 {value}",
+        detail=value,
+        evidence={"token": value},
+        fix=value,
+    )
     if extra_ref:
         other = rb.secret(extra_ref)
         print("other is", other)
