@@ -62,22 +62,7 @@ obs = ui.Observations(namespace=namespace, app_name=app_name, url=url)
 
 # %%
 with rb.step("터널 열기"):
-    tunnel = Tunnel.from_parameters(
-        dict(
-            bastion_host=bastion_host,
-            bastion_port=bastion_port,
-            bastion_user=bastion_user,
-            identity_file=identity_file,
-            known_hosts=known_hosts,
-            host_key_policy=host_key_policy,
-            proxy_jump=proxy_jump,
-            node_host=node_host,
-            ingress_nodeport=ingress_nodeport,
-            api_port=api_port,
-            local_port=local_port,
-            kubeconfig=kubeconfig,
-        )
-    ).open()
+    tunnel = Tunnel.from_parameters(globals()).open()  # the profile parameters declared above
     obs.base_url = tunnel.url("ingress")
     reader = ui.KubeReader(ui.api_client_through(kubeconfig, tunnel.address("api")))
     prober = Prober()

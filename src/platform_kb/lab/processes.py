@@ -44,7 +44,20 @@ class ProcessRecord:
         return state != "Z"
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """SIGTERM, then SIGKILL after ``timeout``; True if the process is gone. Signals the process group we created."""
+        """SIGTERM, then SIGKILL after ``timeout``; True if the process is gone.
+
+        Signals the process group we created, then any descendant that left it (sshd's
+        per-connection children call setsid), each identified by pid and start time.
+        """
+        if not self.alive():
+            return True
+        stray = [d for d in descendants(self.pid) if d.alive()]
+        gone = self._stop_one(timeout)
+        for child in stray:
+            child._stop_one(timeout=2.0)
+        return gone
+
+    def _stop_one(self, timeout: float) -> bool:
         if not self.alive():
             return True
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
@@ -74,6 +87,34 @@ class ProcessRecord:
             tuple(data.get("argv", ())),
             data.get("log"),
         )
+
+
+def _parent_pids() -> dict[int, int]:
+    """pid -> parent pid for every process visible in /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def descendants(pid: int) -> list[ProcessRecord]:
+    """Every living descendant of ``pid`` (children first), as records that pin their start time."""
+    parents = _parent_pids()
+    found: list[ProcessRecord] = []
+    frontier = [pid]
+    while frontier:
+        current = frontier.pop()
+        for child, parent in parents.items():
+            if parent == current:
+                found.append(ProcessRecord(f"child of {pid}", child, _start_time(child)))
+                frontier.append(child)
+    return found
 
 
 def _reap(pid: int) -> None:
