@@ -60,12 +60,12 @@ def test_published_records_render_in_a_strict_build(kb, project: Path, tmp_path:
 
     generated = project / "docs" / "_generated" / "runbooks"
     ok = (generated / "kbtest-ok.md").read_text()
-    assert "## 공개된 실행 기록" in ok and "✅ 통과" in ok
+    assert "## 공개된 실행 기록" in ok and "| 상태 | 통과 |" in ok
     assert "| `just-info` | 정보 | 정보성 발견 | 설명 | 없음 |" in ok
     assert "```text\nhello 기록 0\nhello 기록 1\n```" in ok
     assert "**기록** 에게 2번 인사했습니다." in ok  # rb.say Markdown output, as Markdown
     fail = (generated / "kbtest-fail.md").read_text()
-    assert "💥 오류" in fail and "단계 「망가지는 단계」에서 예외가 났다" in fail
+    assert "오류(셀 예외)" in fail and "단계 「망가지는 단계」에서 예외가 났다" in fail
     assert '!!! failure "셀에서 예외 발생"' in fail and "papermill-error-cell" not in fail
     plan = (generated / "kbtest-plan.md").read_text()
     assert "### 계획된 작업 (실행하지 않음)" in plan and "kind: ConfigMap" in plan

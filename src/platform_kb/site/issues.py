@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..writeups import Writeup
+from .labels import record_environment, status_label
 from .layout import SiteLayout, relative_link
 from .links import is_external, rewrite_links, split_anchor
 
@@ -51,17 +52,7 @@ def rewrite_writeup_links(writeup: Writeup, layout: SiteLayout, page: Path) -> s
     return rewrite_links(writeup.body, rewrite)
 
 
-STATUS_KO = {"passed": "통과", "failed": "실패", "error": "오류", "running": "중단됨"}
 RECORD_ANCHOR = "공개된-실행-기록"  # the heading of the record section on a runbook page
-
-
-def record_environment(summary: Mapping[str, Any]) -> str:
-    context = summary.get("context") or {}
-    if context.get("lab_scenario"):
-        return f"로컬 랩, `{context['lab_scenario']}` 시나리오"
-    if context.get("profile"):
-        return f"프로필 `{context['profile']}`"
-    return "—"
 
 
 def _records_box(
@@ -85,7 +76,7 @@ def _records_box(
         mode = " (계획 모드)" if summary.get("plan_mode") else ""
         findings = ", ".join(f"`{f.get('id')}`" for f in summary.get("findings") or []) or "없음"
         lines.append(
-            f"    | [`{rid}`]({link}) | {STATUS_KO.get(status, status)}{mode} | "
+            f"    | [`{rid}`]({link}) | {status_label(status)}{mode} | "
             f"{_cell(str(summary.get('started', '')))} | {record_environment(summary)} | {findings} |"
         )
     return lines + [""]

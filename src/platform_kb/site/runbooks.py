@@ -31,20 +31,13 @@ from ..runbook import manifest_yaml
 from ..runner.params import ParamSpec, parse_parameters
 from ..runner.publish import load_published
 from ..runner.source import RunbookSource, read_notebook
-from .issues import record_environment
+from .labels import SEVERITY_LABEL, STATUS_LABEL, record_environment
 from .layout import SiteLayout, relative_link
 
 INDEX_NAME = "index.md"
 # the parameters `kb run --profile` fills (Profile.as_parameters)
 PROFILE_PARAMETERS = frozenset(Profile("example", BastionSpec("bastion"), NodeSpec("node")).as_parameters())
-_STATUS_LABEL = {
-    "passed": "✅ 통과",
-    "failed": "❌ 실패(점검)",
-    "error": "💥 오류(셀 예외)",
-    "running": "… 진행 중",
-}
 _STEP_LABEL = {"passed": "통과", "failed": "실패", "skipped": "건너뜀", "running": "중단됨"}
-_SEVERITY_LABEL = {"error": "오류", "warning": "경고", "info": "정보"}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _LINK = re.compile(r"(\]\()([^)\s#]+)(#[^)\s]*)?(\s+\"[^\"]*\")?\)")
 _HEADING_LINE = re.compile(r"^(#{1,6})(\s)", re.MULTILINE)
@@ -274,7 +267,7 @@ def _record_section(info: RunbookInfo, links: _Links) -> list[str]:
     lines += [
         "| 항목 | 내용 |",
         "|---|---|",
-        f"| 상태 | {_STATUS_LABEL.get(status, status)} |",
+        f"| 상태 | {STATUS_LABEL.get(status, status)} |",
         f"| 실행 시각 (UTC) | {_cell(summary.get('started', ''))} |",
         f"| 실행 환경 | {record_environment(summary)} |",
         f"| 걸린 시간 | {_cell(_seconds(summary.get('seconds')))} |",
@@ -293,7 +286,7 @@ def _record_section(info: RunbookInfo, links: _Links) -> list[str]:
         for f in findings:
             sev = str(f.get("severity", ""))
             lines.append(
-                f"| `{_cell(f.get('id'))}` | {_SEVERITY_LABEL.get(sev, sev)} | {_cell(f.get('title'))} | "
+                f"| `{_cell(f.get('id'))}` | {SEVERITY_LABEL.get(sev, sev)} | {_cell(f.get('title'))} | "
                 f"{_cell(f.get('detail'))} | {_cell(f.get('fix'))} |"
             )
     else:
@@ -378,7 +371,7 @@ def render_runbook_page(info: RunbookInfo) -> str:
     status = ""
     if info.summary:
         s = str(info.summary.get("status", "?"))
-        status = f"{_STATUS_LABEL.get(s, s)} ({_cell(info.summary.get('started', ''))})"
+        status = f"{STATUS_LABEL.get(s, s)} ({_cell(info.summary.get('started', ''))})"
     lines = [
         f"# {info.title}",
         "",
@@ -429,7 +422,7 @@ def render_runbooks_index(infos: Sequence[RunbookInfo]) -> str:
         record = "-"
         if info.summary:
             s = str(info.summary.get("status", "?"))
-            record = f"{_STATUS_LABEL.get(s, s)} {str(info.summary.get('started', ''))[:10]}"
+            record = f"{STATUS_LABEL.get(s, s)} {str(info.summary.get('started', ''))[:10]}"
         lines.append(
             f"| [`{info.id}`]({info.id}.md) | {_cell(info.title)} | {_cell(info.first_paragraph)} | {_cell(record)} |"
         )
