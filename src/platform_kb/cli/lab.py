@@ -42,7 +42,7 @@ def _print_status(status, as_json: bool = False) -> None:  # status: LabStatus
             click.echo(f"  {name:<28} {url}")
     if status.profile:
         click.echo(
-            f"  profile                      {status.profile}  (kb tunnel up --profile {status.profile})"
+            f"  profile                      {status.profile}  (kb tunnel up --profile lab)"
         )
     if status.kubeconfig:
         click.echo(f"  kubeconfig                   {status.kubeconfig}")
