@@ -24,6 +24,8 @@ def test_stop_ends_connected_sessions(tmp_path: Path) -> None:
     try:
         assert sshd.record is not None
         listener = sshd.record.pid
+        # an established session (a connection still authenticating may fork after the snapshot)
+        assert wait_until(lambda: "Accepted publickey" in sshd.log_path.read_text(), 15), "no session"
         assert wait_until(lambda: len(descendants(listener)) >= 1, 15), "no per-connection sshd appeared"
         children = descendants(listener)
         sshd.stop()

@@ -12,7 +12,6 @@ its process record.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -20,9 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from ..errors import MissingPrerequisite
 from .config import LabSettings
-from .processes import ProcessRecord, spawn, wait_for_port, wait_until
+from .processes import ProcessRecord, find_program, spawn, wait_for_port, wait_until
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -30,13 +28,7 @@ VERSION_PATH = "/lab-config-version"
 
 
 def find_nginx() -> str:
-    for candidate in NGINX_CANDIDATES:
-        if os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("nginx")
-    if found:
-        return found
-    raise MissingPrerequisite("nginx not found: install the Debian package nginx-light (scripts/setup does)")
+    return find_program(NGINX_CANDIDATES, "nginx", "nginx-light")
 
 
 @dataclass

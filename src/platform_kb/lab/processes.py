@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ..errors import MissingPrerequisite
 
 
 def _start_time(pid: int) -> int | None:
@@ -47,7 +50,9 @@ class ProcessRecord:
         """SIGTERM, then SIGKILL after ``timeout``; True if the process is gone.
 
         Signals the process group we created, then any descendant that left it (sshd's
-        per-connection children call setsid), each identified by pid and start time.
+        per-connection children call setsid), each identified by pid and start time. The
+        descendants are read once, before signalling: a connection still authenticating at that
+        moment may fork a process this does not see (it dies with its closed connection).
         """
         if not self.alive():
             return True
@@ -145,6 +150,17 @@ def spawn(
         )
     record = ProcessRecord(name, proc.pid, _start_time(proc.pid), tuple(argv), str(log))
     return proc, record
+
+
+def find_program(candidates: Sequence[str], name: str, package: str) -> str:
+    """The first executable of ``candidates`` (daemons live outside a user's PATH), else ``name`` on PATH."""
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which(name)
+    if found:
+        return found
+    raise MissingPrerequisite(f"{name} not found: install the Debian package {package} (scripts/setup does)")
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:

@@ -7,27 +7,17 @@ works (it then needs ``/run/sshd``, created here). Stopped by pid.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import MissingPrerequisite
-from .processes import ProcessRecord, free_port, spawn, wait_for_port
+from .processes import ProcessRecord, find_program, free_port, spawn, wait_for_port
 
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
 
 
 def find_sshd() -> str:
-    for candidate in SSHD_CANDIDATES:
-        if os.access(candidate, os.X_OK):
-            return candidate
-    found = shutil.which("sshd")
-    if found:
-        return found
-    raise MissingPrerequisite(
-        "OpenSSH server not found: install the Debian package openssh-server (scripts/setup does)"
-    )
+    return find_program(SSHD_CANDIDATES, "sshd", "openssh-server")
 
 
 def generate_key(path: Path, comment: str = "platform-kb-lab", key_type: str = "ed25519") -> Path:
