@@ -41,9 +41,7 @@ def _print_status(status, as_json: bool = False) -> None:  # status: LabStatus
         if url:
             click.echo(f"  {name:<28} {url}")
     if status.profile:
-        click.echo(
-            f"  profile                      {status.profile}  (kb tunnel up --profile lab)"
-        )
+        click.echo(f"  profile                      {status.profile}  (kb tunnel up --profile lab)")
     if status.kubeconfig:
         click.echo(f"  kubeconfig                   {status.kubeconfig}")
     if status.timings.get("up_seconds"):
