@@ -51,11 +51,11 @@ class ProcessRecord:
 
         Signals the process group we created, then any descendant that left it (sshd's
         per-connection children call setsid), each identified by pid and start time. The
-        descendants are read once, before signalling: a connection still authenticating at that
-        moment may fork a process this does not see (it dies with its closed connection).
+        descendants are read while the process is stopped (SIGSTOP), so it forks none meanwhile.
         """
         if not self.alive():
             return True
+        _signal(self.pid, signal.SIGSTOP, group=False)
         stray = [d for d in descendants(self.pid) if d.alive()]
         gone = self._stop_one(timeout)
         for child in stray:
@@ -66,13 +66,9 @@ class ProcessRecord:
         if not self.alive():
             return True
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(self.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                try:
-                    os.kill(self.pid, sig)
-                except ProcessLookupError:
-                    return True
+            if not _signal(self.pid, sig):
+                return True
+            _signal(self.pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
             if wait_until(lambda: not self.alive(), wait):
                 _reap(self.pid)
                 return True
@@ -92,6 +88,21 @@ class ProcessRecord:
             tuple(data.get("argv", ())),
             data.get("log"),
         )
+
+
+def _signal(pid: int, sig: int, group: bool = True) -> bool:
+    """Signal the process group led by ``pid`` (or just ``pid``); False when the process is gone."""
+    if group:
+        try:
+            os.killpg(pid, sig)
+            return True
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def _parent_pids() -> dict[int, int]:
