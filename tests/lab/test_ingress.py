@@ -242,7 +242,12 @@ def wait_applied(controller: IngressController, store: ObjectStore) -> None:
     """Wait until the controller has rendered the store's current state and nginx runs it."""
     expected = render(controller.current_config(), controller.settings)[1]
     assert wait_until(
-        lambda: controller.version == expected and controller.nginx.config_version() == expected, 10
+        lambda: (
+            controller.version == expected
+            and controller.nginx.config_version() == expected
+            and controller.nginx.settled()  # no worker of the previous configuration left
+        ),
+        10,
     )
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from .config import LabSettings
-from .processes import ProcessRecord, find_program, spawn, wait_for_port, wait_until
+from .processes import ProcessRecord, descendants, find_program, spawn, wait_for_port, wait_until
 
 NGINX_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -37,6 +37,7 @@ class Nginx:
 
     settings: LabSettings
     record: ProcessRecord | None = None
+    _retiring: list[ProcessRecord] = field(default_factory=list)
 
     @property
     def prefix(self) -> Path:
@@ -105,15 +106,25 @@ class Nginx:
             return None
 
     def reload(self) -> bool:
-        """SIGHUP to the master pid from the pid file; False when there is no running master."""
+        """SIGHUP to the master pid from the pid file; False when there is no running master.
+
+        The workers running before the signal are remembered: until they have exited, a new
+        connection may still be served with the previous configuration (see :meth:`settled`).
+        """
         pid = self.master_pid()
         if pid is None:
             return False
+        retiring = descendants(pid)
         try:
             os.kill(pid, signal.SIGHUP)
         except ProcessLookupError:
             return False
+        self._retiring = retiring
         return True
+
+    def settled(self) -> bool:
+        """True when no worker from before the last reload is still running."""
+        return not any(worker.alive() for worker in self._retiring)
 
     def config_version(self) -> str | None:
         """The version the running nginx answers on its status port (None when it does not answer)."""
@@ -125,7 +136,8 @@ class Nginx:
         return response.text.strip() if response.status_code == 200 else None
 
     def wait_version(self, version: str, timeout: float = 10.0) -> bool:
-        return wait_until(lambda: self.config_version() == version, timeout, interval=0.05)
+        """Wait until nginx answers with ``version`` and every worker of the old configuration is gone."""
+        return wait_until(lambda: self.config_version() == version and self.settled(), timeout, interval=0.05)
 
     def stop(self) -> None:
         if self.record is not None:
