@@ -56,7 +56,6 @@ REWRITE_TARGET = ANNOTATION_PREFIX + "rewrite-target"
 USE_REGEX = ANNOTATION_PREFIX + "use-regex"
 X_FORWARDED_PREFIX = ANNOTATION_PREFIX + "x-forwarded-prefix"
 CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-WATCHED = ("ingresses", "services", "endpoints")
 
 _HOST_RE = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _PATH_RE = re.compile(r"^/[^\s\"';{}\\]*$|^/[^\s\"';{}]*[^\s\"';{}\\]$")
@@ -350,6 +349,29 @@ def empty_config() -> IngressConfig:
 # ---------------------------------------------------------------------------- the controller
 
 
+APPLIED_FILE = "ingress-applied"
+
+
+def applied_file(settings: LabSettings) -> Path:
+    """Where the lab's ingress controller records the store revision nginx now runs."""
+    return settings.root / APPLIED_FILE
+
+
+def write_applied(settings: LabSettings, revision: int) -> None:
+    path = applied_file(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{revision}\n")
+    tmp.replace(path)
+
+
+def applied_revision(settings: LabSettings) -> int:
+    """The store revision the running nginx configuration reflects (0 when unknown)."""
+    try:
+        return int(applied_file(settings).read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
 class IngressController:
     """Keeps nginx's configuration in step with the store's Ingress/Service/Endpoints objects."""
 
@@ -379,6 +401,7 @@ class IngressController:
         self._reported: set[str] = set()
 
     def start(self) -> None:
+        applied_file(self.settings).unlink(missing_ok=True)  # a revision of a previous store means nothing
         self._unsubscribe = self.store.subscribe(self._on_event)
         self.sync()
         self._thread = threading.Thread(target=self._loop, name="ingress-controller", daemon=True)
@@ -393,6 +416,7 @@ class IngressController:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+        applied_file(self.settings).unlink(missing_ok=True)
 
     def current_config(self) -> IngressConfig:
         return build_config(
@@ -403,7 +427,19 @@ class IngressController:
         )
 
     def sync(self) -> bool:
-        """Render from the store; write, test and reload when the text changed. True if reloaded."""
+        """Render from the store; write, test and reload when the text changed. True if reloaded.
+
+        Once nginx runs the configuration (or nothing changed), the store revision it was rendered
+        from is written to :func:`applied_file`, so ``kb lab up`` can wait for its own edits.
+        """
+        revision = self.store.resource_version
+        reloaded = self._apply()
+        if reloaded is not None:
+            write_applied(self.settings, revision)
+        return bool(reloaded)
+
+    def _apply(self) -> bool | None:
+        """True: reloaded; False: nothing changed; None: the new configuration is not running."""
         config = self.current_config()
         for problem in config.problems:
             if problem not in self._reported:
@@ -417,18 +453,21 @@ class IngressController:
         ok, output = self.nginx.test(candidate)
         if not ok:
             self.on_problem(f"nginx rejected the rendered configuration, keeping the previous one:\n{output}")
-            return False
+            return None
         candidate.replace(self.nginx.conf)
+        if not self.nginx.reload():
+            return None
+        self.reloads += 1
+        if not self.nginx.wait_version(version):
+            self.on_problem(f"nginx did not switch to configuration {version} within 10s")
+            return None
         self.config, self.version = config, version
-        if self.nginx.reload():
-            self.reloads += 1
-            if not self.nginx.wait_version(version):
-                self.on_problem(f"nginx did not switch to configuration {version} within 10s")
         return True
 
     def _on_event(self, event_type: str, resource: Any, obj: dict[str, Any]) -> None:
-        if getattr(resource, "plural", str(resource)) in WATCHED:
-            self._dirty.set()
+        # every write, not only to ingresses, services and endpoints: a sync that changes nothing is cheap, and it
+        # moves the applied revision past unrelated writes (``kb lab up`` waits on it)
+        self._dirty.set()
 
     def _loop(self) -> None:
         while not self._stop.is_set():

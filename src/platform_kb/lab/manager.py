@@ -34,7 +34,7 @@ from ..profiles import write_profile
 from .config import LabSettings
 from .daemon import DaemonConfig
 from .history import HistoryServer, find_java, find_spark_home, history_objects
-from .ingress import empty_config, render
+from .ingress import applied_revision, empty_config, render
 from .nginx import Nginx, find_nginx
 from .processes import ProcessRecord, load_records, port_open, spawn, wait_for_port, wait_until
 from .scenarios import DEFAULT_SCENARIO, Scenario, get_scenario
@@ -419,6 +419,7 @@ class LabManager:
             state.app.update(self._app_summary(app))
             if scenario.remove_ingress_annotations:
                 self._edit_ingress(api, scenario, info)
+            self._wait_ingress_applied(api)
             self._wait_scenario(state, scenario)
         finally:
             api.close()
@@ -472,6 +473,16 @@ class LabManager:
         self.echo(
             f"removed {', '.join(scenario.remove_ingress_annotations)} from ingress {scenario.namespace}/{name}"
         )
+
+    def _wait_ingress_applied(self, api: LabApi) -> None:
+        """Wait until nginx runs a configuration rendered from the store as it is now (our edits included)."""
+        listing = api.get("/apis/networking.k8s.io/v1/ingresses") or {}
+        revision = int((listing.get("metadata") or {}).get("resourceVersion") or 0)
+        if not wait_until(lambda: applied_revision(self.settings) >= revision, 30, interval=0.05):
+            raise KbError(
+                f"the lab's ingress controller did not apply revision {revision} within 30s "
+                f"(applied: {applied_revision(self.settings)}); see {self.settings.logs_dir}"
+            )
 
     def _wait_scenario(self, state: LabState, scenario: Scenario) -> None:
         """Wait until nginx shows the scenario: the app's path answers (running) or answers 503 (finished)."""
