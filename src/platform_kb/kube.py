@@ -8,7 +8,9 @@ tunnel's local address instead, keeping the kubeconfig's credentials and CA.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
+import yaml
 from kubernetes import client, config
 
 from .errors import UsageProblem
@@ -34,17 +36,39 @@ def api_client(
     return client.ApiClient(configuration)
 
 
+def api_client_via(
+    kubeconfig: str | Path, address: tuple[str, int], context: str | None = None
+) -> client.ApiClient:
+    """A client for ``kubeconfig``'s cluster reached at the tunnel's local ``address``, keeping its
+    scheme (``https`` in the homelab, ``http`` for the lab stand-in)."""
+    host, port = address
+    scheme = server_scheme(kubeconfig, context)
+    return api_client(kubeconfig, server=f"{scheme}://{host}:{port}", context=context)
+
+
+def server_scheme(kubeconfig: str | Path, context: str | None = None) -> str:
+    """The scheme of the API server the kubeconfig's (current) context names; ``https`` when unknown."""
+    server = _context_server(Path(kubeconfig).expanduser(), context)
+    scheme = urlparse(server).scheme if server else ""
+    return scheme or "https"
+
+
 def _original_host(path: Path, context: str | None) -> str | None:
     """The API server's host name as the kubeconfig's (current) context names it."""
-    from urllib.parse import urlparse
-
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    ctx_name = context or data.get("current-context")
-    ctx = next((c["context"] for c in data.get("contexts", []) if c.get("name") == ctx_name), {})
-    cluster = next(
-        (c["cluster"] for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), {}
-    )
-    server = cluster.get("server")
+    server = _context_server(path, context)
     return urlparse(server).hostname if server else None
+
+
+def _context_server(path: Path, context: str | None) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise UsageProblem(f"kubeconfig {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise UsageProblem(f"kubeconfig {path}: not valid YAML: {exc}") from exc
+    ctx_name = context or data.get("current-context")
+    contexts = data.get("contexts") or []
+    ctx = next((c.get("context") or {} for c in contexts if c.get("name") == ctx_name), {})
+    clusters = data.get("clusters") or []
+    cluster = next((c.get("cluster") or {} for c in clusters if c.get("name") == ctx.get("cluster")), {})
+    return cluster.get("server")

@@ -922,15 +922,10 @@ def diagnose(obs: Observations, app_name: str | None = None, url: str | None = N
 
 
 def api_client_through(kubeconfig: str, address: tuple[str, int]) -> Any:
-    """An official client for ``kubeconfig``'s cluster, reached at the tunnel's local ``address``.
+    """An official client for ``kubeconfig``'s cluster, reached at the tunnel's local ``address``."""
+    from ..kube import api_client_via
 
-    The scheme (``https`` in the homelab, ``http`` for the lab stand-in) comes from the kubeconfig.
-    """
-    from ..kube import api_client
-
-    scheme = urlsplit(api_client(kubeconfig).configuration.host).scheme or "https"
-    host, port = address
-    return api_client(kubeconfig, server=f"{scheme}://{host}:{port}")
+    return api_client_via(kubeconfig, address)
 
 
 # The LIST endpoints the collection reads (the REST paths of the official API).

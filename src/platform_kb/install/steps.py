@@ -84,13 +84,10 @@ def render(rb: Any, component: str, params: Mapping[str, Any]) -> Rendered:
 
 # --- runner ------------------------------------------------------------------------------------------
 def api_scheme(kubeconfig: str) -> str:
-    """``http`` when every cluster of the kubeconfig is plain HTTP (the lab), else ``https``."""
-    try:
-        data = yaml.safe_load(Path(kubeconfig).expanduser().read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise UsageProblem(f"kubeconfig {kubeconfig}: {exc.strerror}") from exc
-    servers = [str((c.get("cluster") or {}).get("server", "")) for c in data.get("clusters") or []]
-    return "http" if servers and all(s.startswith("http://") for s in servers) else "https"
+    """The scheme of the kubeconfig's API server: ``http`` for the lab stand-in, else ``https``."""
+    from .. import kube
+
+    return kube.server_scheme(kubeconfig)
 
 
 def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = None) -> runners.Runner:
@@ -218,9 +215,7 @@ def cluster(rb: Any, params: Mapping[str, Any], tunnel: Any) -> Cluster:
 
     from .. import kube
 
-    host, port = tunnel.address("api")
-    scheme = api_scheme(str(params["kubeconfig"]))
-    api = kube.api_client(params["kubeconfig"], server=f"{scheme}://{host}:{port}")
+    api = kube.api_client_via(params["kubeconfig"], tunnel.address("api"))
     s3 = None
     if params.get("s3_verify_url"):
         access = try_resolve(str(params.get("s3_access_key_ref", "")), rb.secret, "s3_access_key_ref")
@@ -410,8 +405,16 @@ def verify_spark_operator(
     )
     results.append(ingress)
     if verify.app_state(status) == "RUNNING":
+        # the ingress controller needs a moment to route to a driver that just became ready (503 meanwhile)
         results.append(
-            verify.ui_page(c.http, c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path)
+            verify.poll(
+                lambda: verify.ui_page(
+                    c.http, c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path
+                ),
+                lambda r: r.ok,
+                60,
+                1.0,
+            )
         )
     else:
         results.append(verify.Check("ui", False, f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
