@@ -26,14 +26,6 @@ from platform_kb.checks.spark_ui import ApiCall, Observations, collect_and_diagn
 from platform_kb.probes import Prober
 
 DATA = Path(__file__).parent / "data"
-SCENARIOS = (
-    "healthy",
-    "suffix-mismatch",
-    "proxybase-root",
-    "driver-finished",
-    "missing-rewrite",
-    "proxybase-mismatch",
-)
 PLURALS = {
     "SparkApplication": "sparkapplications",
     "Service": "services",

@@ -17,18 +17,12 @@ from platform_kb.checks.spark_ui import (
     expected_conf,
     working_url,
 )
+from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
 from platform_kb.probes import HttpResult
 
 DATA = Path(__file__).parent / "data"
 MAIN_APP = ("long-test", "spark")
-SCENARIOS = (
-    "healthy",
-    "suffix-mismatch",
-    "proxybase-root",
-    "driver-finished",
-    "missing-rewrite",
-    "proxybase-mismatch",
-)
+SCENARIOS = tuple(LAB_SCENARIOS)  # the lab scenarios the captured data was taken from
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

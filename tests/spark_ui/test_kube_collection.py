@@ -11,6 +11,7 @@ import yaml
 
 from platform_kb.checks.spark_ui import KubeReader, api_client_through
 from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 PLURALS = {
     "SparkApplication": "sparkapplications",
@@ -19,14 +20,7 @@ PLURALS = {
     "EndpointSlice": "endpointslices",
     "Pod": "pods",
 }
-SCENARIOS = (
-    "healthy",
-    "suffix-mismatch",
-    "proxybase-root",
-    "driver-finished",
-    "missing-rewrite",
-    "proxybase-mismatch",
-)
+SCENARIOS = tuple(LAB_SCENARIOS)  # the lab scenarios the captured data was taken from
 
 
 def _fill(store: ObjectStore, objects: list[dict[str, Any]], extra_apps: int = 0) -> None:

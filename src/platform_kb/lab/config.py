@@ -15,6 +15,7 @@ Environment: ``KB_LAB_DIR`` (default ``<project>/.lab``), ``KB_LAB_NODE`` (defau
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -191,3 +192,14 @@ class LabSettings:
     def events_dir(self) -> Path:
         """The Spark event-log directory: the lab's stand-in for ``s3a://datalake/logs/spark-log/``."""
         return self.root / "spark-events"
+
+
+def lab_scenario_of(profile_path: Path) -> str | None:
+    """The scenario of the running lab that wrote ``profile_path`` (its ``profile_path``), else None."""
+    settings = LabSettings(root=profile_path.parent.parent)
+    if profile_path != settings.profile_path or not settings.state_file.is_file():
+        return None
+    try:
+        return json.loads(settings.state_file.read_text(encoding="utf-8")).get("scenario") or None
+    except (OSError, ValueError):
+        return None

@@ -18,7 +18,6 @@ file (``platform_kb.runbook``); the runner reads it after every cell.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -244,20 +243,14 @@ def _error_info(
 
 
 def run_context(profile: str | None, paths: ProjectPaths) -> dict[str, Any]:
-    """The profile's name and, for a profile ``kb lab up`` wrote (``<lab>/profiles/``), the lab scenario."""
+    """The profile's name and, for the profile ``kb lab up`` wrote, the lab scenario."""
     if not profile:
         return {}
+    from ..lab.config import lab_scenario_of
+
     path = find_profile(profile, paths)
-    context: dict[str, Any] = {"profile": path.stem}
-    state = path.parent.parent / "state.json"
-    if path.parent.name == "profiles" and state.is_file():
-        try:
-            scenario = json.loads(state.read_text(encoding="utf-8")).get("scenario")
-        except (OSError, ValueError):
-            scenario = None
-        if scenario:
-            context["lab_scenario"] = scenario
-    return context
+    scenario = lab_scenario_of(path)
+    return {"profile": path.stem, **({"lab_scenario": scenario} if scenario else {})}
 
 
 # --- the pipeline -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..writeups import Writeup
-from .labels import record_environment, status_label
+from .labels import RECORD_ANCHOR, record_environment, status_label
 from .layout import SiteLayout, relative_link
 from .links import is_external, rewrite_links, split_anchor
 
@@ -50,9 +50,6 @@ def rewrite_writeup_links(writeup: Writeup, layout: SiteLayout, page: Path) -> s
         return relative_link(page, published, anchor) if published else target
 
     return rewrite_links(writeup.body, rewrite)
-
-
-RECORD_ANCHOR = "공개된-실행-기록"  # the heading of the record section on a runbook page
 
 
 def _records_box(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pymdownx.slugs import slugify
+
 STATUS_LABEL = {
     "passed": "통과",
     "failed": "실패(점검)",
@@ -15,6 +17,10 @@ STATUS_LABEL = {
     "running": "진행 중",
 }
 SEVERITY_LABEL = {"error": "오류", "warning": "경고", "info": "정보"}
+
+# The record section of a runbook page, and its anchor as mkdocs.yml's toc slugify makes it.
+RECORD_HEADING = "공개된 실행 기록"
+RECORD_ANCHOR = slugify(case="lower")(RECORD_HEADING, "-")
 
 
 def status_label(status: Any) -> str:

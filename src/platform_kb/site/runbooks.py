@@ -31,7 +31,7 @@ from ..runbook import manifest_yaml
 from ..runner.params import ParamSpec, parse_parameters
 from ..runner.publish import load_published
 from ..runner.source import RunbookSource, read_notebook
-from .labels import SEVERITY_LABEL, STATUS_LABEL, record_environment
+from .labels import RECORD_HEADING, SEVERITY_LABEL, STATUS_LABEL, record_environment
 from .layout import SiteLayout, relative_link
 
 INDEX_NAME = "index.md"
@@ -255,7 +255,7 @@ def _join(argv: list[str]) -> str:
 
 
 def _record_section(info: RunbookInfo, links: _Links) -> list[str]:
-    lines = ["## 공개된 실행 기록", ""]
+    lines = [f"## {RECORD_HEADING}", ""]
     summary = info.summary
     if summary is None:
         return lines + [
