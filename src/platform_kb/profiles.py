@@ -98,6 +98,7 @@ class Profile:
     forwards: tuple[ForwardSpec, ...] = field(default_factory=tuple)
     kubeconfig: str | None = None
     source: str | None = None
+    inventory: str | None = None  # host inventory YAML (platform_kb.inventory) for host-level runbooks
 
     def as_parameters(self) -> dict[str, Any]:
         """Flat runbook parameters (profile < params file < -p); runbooks declare the ones they use."""
@@ -116,6 +117,7 @@ class Profile:
             "api_port": self.node.api_port,
             "local_port": ingress.local_port if ingress else 8080,
             "kubeconfig": self.kubeconfig or "",
+            "inventory": self.inventory or "",
         }
 
     def forward(self, name: str) -> ForwardSpec | None:
@@ -161,7 +163,7 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
     """Validate and build a profile; every problem is a UsageProblem naming the field."""
     where = f"profile {name!r}"
     data = _require_mapping(data, where)
-    _check_keys(data, {"bastion", "node", "forwards", "kubeconfig", "description"}, where)
+    _check_keys(data, {"bastion", "node", "forwards", "kubeconfig", "inventory", "description"}, where)
     b = _require_mapping(data.get("bastion"), f"{where}: bastion")
     _check_keys(
         b,
@@ -220,6 +222,7 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
         forwards=forwards,
         kubeconfig=_expand(data.get("kubeconfig"), base),
         source=source,
+        inventory=_expand(data.get("inventory"), base),
     )
 
 

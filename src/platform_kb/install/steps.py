@@ -235,7 +235,11 @@ def report(rb: Any, results: list[verify.Check], title: str = "검증 결과") -
     for c in results:
         if not c.ok:
             rb.finding(
-                id=f"verify-{c.id}", severity=c.severity, title=f"{c.title}: {c.detail}", evidence=c.evidence
+                id=f"verify-{c.id}",
+                severity=c.severity,
+                title=f"{c.title}: {c.detail}",
+                evidence=c.evidence,
+                fix=c.fix,
             )
 
 

@@ -38,6 +38,7 @@ class Check:
     detail: str = ""
     evidence: dict[str, str] = field(default_factory=dict)
     severity: str = "error"  # how a failure counts: error | warning | info (info: skipped)
+    fix: str = ""  # what to do when the check fails (Korean; shown with the finding)
 
     def row(self) -> dict[str, str]:
         return {"check": self.title, "result": "ok" if self.ok else self.severity, "detail": self.detail}
