@@ -25,7 +25,7 @@ from platform_kb.lab.manager import LabManager, check_prerequisites
 from platform_kb.lab.processes import free_port, spawn, wait_for_port
 from platform_kb.profiles import load_profile
 
-NODE_PORTS = (30998, 6443, 18080, 10246)
+NODE_PORTS = tuple(LabSettings(root=Path(".")).node_ports().values())  # ingress, API, History, monitoring
 
 
 def _bindable(host: str, port: int) -> bool:

@@ -40,6 +40,7 @@ def assert_nothing_left(settings: LabSettings, records: list[ProcessRecord], bas
         settings.profile_path,
         settings.kubeconfig,
         settings.known_hosts,
+        settings.inventory_path,
     ):
         assert not stale.exists(), f"{stale} left behind"
 
@@ -54,7 +55,10 @@ def test_up_down_twice_leaves_nothing(tmp_path):
         assert "scenario healthy" in result.stdout and "RUNNING" in result.stdout
         state = json.loads(settings.state_file.read_text())
         records = [ProcessRecord.from_json(p) for p in state["processes"]]
-        assert {r.name for r in records} == {"sshd", "nginx", "history-server", "daemon"}
+        assert {r.name for r in records} == {
+            "sshd", "nginx", "history-server", "daemon", "prometheus", "grafana",
+            "node-exporter", "node-exporter-pve-01", "node-exporter-pve-02", "node-exporter-desktop",
+        }  # fmt: skip
         assert all(r.alive() for r in records)
         drivers = [ProcessRecord.from_json(p) for p in json.loads(settings.drivers_file.read_text())]
         assert len(drivers) == 1 and drivers[0].alive()

@@ -93,7 +93,7 @@ def test_driver_conf_overlay(tmp_path):
 
 
 def test_scenarios_are_the_six_of_the_issue():
-    assert set(SCENARIOS) == {
+    six = {
         "healthy",
         "suffix-mismatch",
         "proxybase-root",
@@ -101,6 +101,8 @@ def test_scenarios_are_the_six_of_the_issue():
         "missing-rewrite",
         "proxybase-mismatch",
     }
+    assert set(SCENARIOS) == six | {"exporter-down"}  # issue #9 adds the monitoring scenario
+    assert all(not SCENARIOS[name].exporters_down for name in six)
     assert get_scenario("proxybase-root").operator.url_format == "/"
     assert get_scenario("suffix-mismatch").suffix and not get_scenario("healthy").suffix
     assert get_scenario("driver-finished").ready == "finished"

@@ -18,8 +18,9 @@ import httpx
 import yaml
 
 from ..errors import UsageProblem
+from ..inventory import Inventory
 from ..profiles import BastionSpec
-from . import checks, plan, runners, values, verify
+from . import checks, hosts, plan, runners, values, verify
 from .commands import HelmRollback, HelmUninstall, HelmUpgradeInstall, KubectlApply
 from .plan import Plan
 from .s3 import S3Client
@@ -48,6 +49,8 @@ RENDERERS: dict[
         values.render_history_server,
         checks.check_history_server,
     ),
+    # the inventory comes from MonitoringParams.inventory (a path): render and check load it themselves
+    "kube-prometheus-stack": (values.MonitoringParams, values.render_monitoring, checks.check_monitoring),
 }
 
 
@@ -90,6 +93,21 @@ def api_scheme(kubeconfig: str) -> str:
     return kube.server_scheme(kubeconfig)
 
 
+def bastion_spec(params: Mapping[str, Any]) -> BastionSpec:
+    """The profile's bastion as an SSH destination (host keys verified per ``host_key_policy``)."""
+    if not params.get("bastion_host"):
+        raise UsageProblem("bastion_host is required")
+    return BastionSpec(
+        host=str(params["bastion_host"]),
+        port=int(params.get("bastion_port") or 22),
+        user=params.get("bastion_user") or None,
+        identity_file=params.get("identity_file") or None,
+        known_hosts=params.get("known_hosts") or None,
+        host_key_policy=str(params.get("host_key_policy") or "yes"),
+        proxy_jump=params.get("proxy_jump") or None,
+    )
+
+
 def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = None) -> runners.Runner:
     """``runner=local``: subprocess here with a kubeconfig for the tunnel's API forward;
     ``runner=bastion``: the same commands on the bastion over SSH."""
@@ -99,15 +117,7 @@ def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = N
     workdir = workdir or Path(tempfile.mkdtemp(prefix="kb-install-"))
     if kind == "bastion":
         env = {"KUBECONFIG": str(params["bastion_kubeconfig"])} if params.get("bastion_kubeconfig") else {}
-        spec = BastionSpec(
-            host=str(params["bastion_host"]),
-            port=int(params.get("bastion_port") or 22),
-            user=params.get("bastion_user") or None,
-            identity_file=params.get("identity_file") or None,
-            known_hosts=params.get("known_hosts") or None,
-            host_key_policy=str(params.get("host_key_policy") or "yes"),
-            proxy_jump=params.get("proxy_jump") or None,
-        )
+        spec = bastion_spec(params)
         return runners.BastionRunner(spec, remote_env=env, name=f"bastion {spec.host}")
     if not params.get("kubeconfig"):
         raise UsageProblem(
@@ -328,7 +338,8 @@ RUNBOOK_KEYS = (
     "runner", "bastion_kubeconfig", "verify", "verify_only", "check_pods", "check_ui", "pod_timeout",
     "s3_verify_url", "probe_write", "smoke_app", "smoke_namespace", "smoke_image", "smoke_spark_version",
     "smoke_main_file", "smoke_main_class", "smoke_arguments", "smoke_service_account", "smoke_timeout",
-    "smoke_event_log_secret", "smoke_fetch_jars",
+    "smoke_event_log_secret", "smoke_fetch_jars", "host_sudo", "exporter_extra_args", "install_hosts",
+    "targets_timeout",
 )  # fmt: skip
 
 
@@ -471,3 +482,175 @@ def verify_history(
             )
         )
     return results
+
+
+# --- monitoring: node-exporter on the inventory's hosts, then verification ----------------------------
+def monitoring_inventory(params: Mapping[str, Any]) -> Inventory | None:
+    """The inventory named by the ``inventory`` parameter, narrowed to ``hosts`` (None without one)."""
+    return values.load_monitoring_inventory(values.from_parameters(values.MonitoringParams, params))
+
+
+def show_inventory(rb: Any, inventory: Inventory | None) -> None:
+    """The hosts this run covers: where SSH reaches them and what Prometheus scrapes."""
+    if inventory is None:
+        return
+    rows = [
+        {"host": h.name, "role": h.role or "-", "ssh": f"{h.user + '@' if h.user else ''}{h.address}:{h.ssh_port}",
+         "scrape": h.target, "lab": "yes" if h.lab else ""}
+        for h in inventory.hosts
+    ]  # fmt: skip
+    rb.table(
+        rows, columns=["host", "role", "ssh", "scrape", "lab"], title=f"호스트 목록 ({inventory.path or '-'})"
+    )
+    if any(h.lab for h in inventory.hosts):
+        rb.say("랩 호스트(`lab: true`)는 랩 머신 자체입니다: 사실은 SSH로 읽지만 바꾸지는 않습니다.")
+
+
+def exporter_settings(params: Mapping[str, Any]) -> hosts.ExporterSettings:
+    extra = params.get("exporter_extra_args") or ""
+    return hosts.ExporterSettings(
+        sudo=str(params.get("host_sudo") or "auto"),
+        extra_args=tuple(extra if isinstance(extra, list) else str(extra).split()),
+    )
+
+
+def plan_hosts(
+    rb: Any, params: Mapping[str, Any], inventory: Inventory, runner_for: hosts.RunnerFactory | None = None
+) -> hosts.HostsPlan:
+    """Read every host's facts over SSH (ProxyJump through the bastion) and show what would change.
+
+    ``runner_for`` (host -> runner) defaults to SSH through the profile's bastion; tests pass fakes.
+    Nothing changes here. A blocked host (unreachable, sudo needs a password) is a finding.
+    """
+    settings = exporter_settings(params)
+    result = hosts.plan_hosts(
+        inventory, runner_for or hosts.ssh_runner_factory(bastion_spec(params)), settings
+    )
+    rb.table(result.rows(), columns=["host", "address", "exporter", "package", "service", "state", "detail"],
+             title="호스트 상태 (읽은 사실)")  # fmt: skip
+    rb.table(
+        result.plan.rows(),
+        columns=["step", "what", "change", "command", "reason"],
+        title="호스트 계획 (순서대로)",
+    )
+    for hp in result.blocked:
+        rb.finding(
+            id="hosts-blocked",
+            severity="warning" if rb.plan else "error",
+            title=f"호스트 {hp.host.name}에 적용할 수 없습니다",
+            detail=hp.error,
+            evidence={"host": hp.host.name, "address": hp.host.address},
+            fix="SSH로 닿는지(`ssh -J <배스천> <주소>`), known_hosts에 호스트 키가 있는지, "
+            "root가 아니면 암호 없는 sudo가 되는지 확인하세요. 하나라도 막히면 어떤 호스트도 바꾸지 않습니다.",
+        )
+    for hp in result.lab_refused:
+        rb.say(f"- 랩 호스트 `{hp.host.name}`: 사실은 읽었고 계획({len(hp.changes)}개 변경)을 보였지만, "
+               "랩 머신 자체라 적용하지 않습니다.")  # fmt: skip
+    changes = sum(len(hp.changes) for hp in result.applicable)
+    refused = sum(len(hp.changes) for hp in result.lab_refused)
+    summary = f"**요약:** 호스트 {len(result.hosts)}대 중 {len(result.applicable)}대에 {changes}개 변경"
+    if refused:
+        summary += (
+            f" (랩 호스트 {len(result.lab_refused)}대의 {refused}개 변경은 보이기만 하고 적용하지 않음)"
+        )
+    rb.say(summary + (", 바꿀 것이 없습니다." if not changes and not refused else "."))
+    return result
+
+
+def apply_hosts(rb: Any, result: hosts.HostsPlan) -> hosts.HostsApplyReport:
+    """Each change through ``rb.action`` (recorded only under ``--plan``); blocked hosts stop everything first."""
+
+    def act(op: hosts.HostOperation, runner: runners.Runner) -> Any:
+        cmd = op.command
+        assert cmd is not None
+        manifest = None
+        if isinstance(cmd, hosts.WriteFile):
+            manifest = {"host": op.host, "path": cmd.path, "content": cmd.content}
+        return rb.action(
+            f"{op.host}: {cmd.summary()}", command=cmd.masked_argv(), manifest=manifest,
+            apply=lambda: runner.run(cmd),
+        )  # fmt: skip
+
+    try:
+        report = hosts.apply_hosts(result, act, dry=bool(rb.plan))
+    except hosts.HostsBlocked as exc:
+        result.close()
+        rb.finding(id="hosts-apply-refused", severity="error", title="막힌 호스트가 있어 아무 호스트도 바꾸지 않았습니다",
+                   detail=str(exc), fix="위 `hosts-blocked` 발견 사항을 해결한 뒤 다시 실행하세요.")  # fmt: skip
+        rb.stop_on_errors("막힌 호스트가 있어 적용하지 않고 멈춥니다.")
+        raise
+    if report.refused:
+        rb.finding(id="hosts-lab-refused", severity="info", title="랩 호스트는 바꾸지 않았습니다",
+                   detail=", ".join(report.refused),
+                   fix="랩 호스트(`lab: true`)는 랩 머신 자체입니다: 계획만 보이고 적용은 거부합니다.")  # fmt: skip
+    if report.nothing_to_do and report.refused:
+        rb.say("호스트에 실행한 명령이 없습니다: 바꿀 것이 있는 호스트는 모두 랩 호스트입니다.")
+    elif report.nothing_to_do:
+        rb.say(
+            "**변경 없음:** 모든 호스트가 이미 원하는 상태라 아무 명령도 실행하지 않았습니다 (두 번째 적용은 아무것도 바꾸지 않습니다)."
+        )
+    elif rb.plan:
+        rb.say(f"계획 모드: 호스트 변경 {len(report.executed)}개를 기록만 했고 실행하지 않았습니다.")
+    else:
+        rb.say(f"호스트 변경 {len(report.executed)}개를 적용했습니다.")
+    result.close()
+    return report
+
+
+def monitoring_selectors(p: values.MonitoringParams) -> dict[str, str]:
+    """Pod selectors of the release, as the charts label them.
+
+    prometheus-community/helm-charts ``charts/kube-prometheus-stack/templates/prometheus-operator/deployment.yaml``
+    (``app: <name>-operator``, ``release``), ``_helpers.tpl`` (fullname: the release name when it contains
+    the chart name, truncated to 26; the Prometheus CR ``<fullname>-prometheus``); prometheus-operator labels the
+    Prometheus pods ``app.kubernetes.io/name=prometheus`` + ``operator.prometheus.io/name=<CR>``;
+    grafana/helm-charts ``grafana.selectorLabels`` (``app.kubernetes.io/name=grafana``, ``instance=<release>``).
+    """
+    extra = values.parse_extra_values(p.extra_values)
+    name = str(extra.get("nameOverride") or "kube-prometheus-stack")
+    if extra.get("fullnameOverride"):
+        full = str(extra["fullnameOverride"])[:26].rstrip("-")
+    elif name in p.release:
+        full = p.release[:26].rstrip("-")
+    else:
+        full = f"{p.release}-{name}"[:26].rstrip("-")
+    cr = full if extra.get("cleanPrometheusOperatorObjectNames") else f"{full}-prometheus"
+    return {
+        "operator": f"app={name}-operator,release={p.release}",
+        "prometheus": f"app.kubernetes.io/name=prometheus,operator.prometheus.io/name={cr}",
+        "grafana": f"app.kubernetes.io/name=grafana,app.kubernetes.io/instance={p.release}",
+    }
+
+
+def verify_monitoring(
+    rb: Any, c: Cluster, p: values.MonitoringParams, params: Mapping[str, Any], inventory: Inventory | None
+) -> list[verify.Check]:
+    """Pods Ready, the Prometheus UI under its prefix, every target up (inventory hosts included), Grafana's sub-path."""
+    from ..checks import prometheus as prom
+
+    results: list[verify.Check] = []
+    timeout = float(params.get("pod_timeout") or 300)
+    if params.get("check_pods", True):
+        titles = {"operator": "Prometheus Operator 파드 Ready", "prometheus": "Prometheus 파드 Ready",
+                  "grafana": "Grafana 파드 Ready"}  # fmt: skip
+        for key, selector in monitoring_selectors(p).items():
+            results.append(verify_pods(c, p.namespace, selector, titles[key], timeout))
+    results.append(
+        verify.poll(lambda: prom.check_ui(c.http, c.base_url, p.prometheus_path), lambda r: r.ok, 60, 2.0)
+    )
+    targets_timeout = float(params.get("targets_timeout") or 180)
+    results += verify.poll(
+        lambda: prom.check_targets(c.http, c.base_url, p.prometheus_path, inventory, p.hosts_job),
+        lambda checks_: all(x.ok for x in checks_), targets_timeout, 5.0,
+    )  # fmt: skip
+    results += _grafana_subpath(c, p)
+    return results
+
+
+def _grafana_subpath(c: Cluster, p: values.MonitoringParams) -> list[verify.Check]:
+    try:
+        from ..checks.grafana import check_grafana_subpath
+    except ImportError as exc:
+        return [verify.Check("grafana-subpath", False, f"Grafana {p.grafana_prefix}/", f"check not available ({exc})",
+                             severity="info")]  # fmt: skip
+    return list(check_grafana_subpath(c.http, c.base_url, p.grafana_prefix))

@@ -20,10 +20,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
 from ..errors import UsageProblem
+from ..inventory import Inventory, load_inventory
 from . import charts
 from .charts import ChartRef
 from .secrets import Resolver, try_resolve
@@ -67,7 +69,13 @@ class DesiredSecret:
                 return None
             values[param] = value
         data = self.compose(values)
-        secrets = tuple(v for v in (*values.values(), *data.values()) if v)
+        resolved = tuple(v for v in values.values() if v)
+        # a composed value that carries a resolved secret (a connection string) is masked whole;
+        # a plain value next to them (a user name) is not, or every occurrence of it would be masked
+        composed = tuple(
+            d for d in data.values() if d and d not in resolved and any(v in d for v in resolved)
+        )
+        secrets = resolved + composed
         return self._manifest(data), secrets
 
 
@@ -547,3 +555,167 @@ def render_history_server(p: HistoryServerParams) -> InstallSpec:
         f"jars: hadoop-aws {jars.hadoop_aws} + {jars.sdk_artifact} {jars.sdk_version} (Spark {jars.spark_line})",
     )
     return InstallSpec("spark-history-server", objects, None, notes)
+
+
+# --- monitoring: kube-prometheus-stack + node-exporter on the inventory's hosts -------------------
+GRAFANA_ADMIN_USER_KEY = "admin-user"  # grafana/helm-charts charts/grafana/values.yaml admin.userKey default
+GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"  # ... admin.passwordKey default
+
+
+@dataclass(frozen=True)
+class MonitoringParams:
+    release: str = "kube-prometheus-stack"
+    namespace: str = "monitoring"
+    chart_repo_name: str = charts.KUBE_PROMETHEUS_STACK.repo_name
+    chart_repo_url: str = charts.KUBE_PROMETHEUS_STACK.repo_url
+    chart_version: str = charts.KUBE_PROMETHEUS_STACK.version
+    ingress_class: str = "nginx"
+    prometheus_path: str = "/prometheus"
+    grafana_path: str = "/grafana"
+    external_url_base: str = "http://localhost:8080"  # the browser's origin through the tunnel
+    grafana_root_url: str = "%(protocol)s://%(domain)s:%(http_port)s/grafana/"
+    serve_from_sub_path: bool = True
+    retention: str = "15d"
+    retention_size: str = ""  # e.g. 40GB (Prometheus units B, KB, MB, GB, TB, PB, EB)
+    storage_class: str = ""  # empty with storage_size empty: emptyDir (data lost on restart)
+    storage_size: str = ""  # e.g. 50Gi
+    grafana_admin_user: str = "admin"  # not a secret: stored next to the password in the Secret
+    grafana_admin_password_ref: str = "env:GRAFANA_ADMIN_PASSWORD"
+    grafana_admin_secret: str = "grafana-admin"
+    cluster_node_exporter: bool = True  # nodeExporter.enabled: the DaemonSet on the cluster's nodes
+    inventory: str = ""  # host inventory YAML (platform_kb.inventory); the profile's `inventory:`
+    hosts: str = ""  # comma-separated inventory host names to include (empty: every host)
+    hosts_job: str = "hosts"  # Prometheus job of the hosts' node-exporters
+    hosts_scrape_interval: str = ""  # empty: Prometheus's global scrape interval
+    extra_values: Any = ""
+
+    @property
+    def chart(self) -> ChartRef:
+        return charts.KUBE_PROMETHEUS_STACK.with_repo(self.chart_repo_name, self.chart_repo_url).with_version(
+            self.chart_version
+        )
+
+    @property
+    def host_names(self) -> list[str]:
+        return [n.strip() for n in str(self.hosts).split(",") if n.strip()]
+
+    @property
+    def prometheus_prefix(self) -> str:
+        return "/" + self.prometheus_path.strip("/")
+
+    @property
+    def grafana_prefix(self) -> str:
+        return "/" + self.grafana_path.strip("/")
+
+    @property
+    def external_url(self) -> str:
+        """``prometheusSpec.externalUrl``: the browser's origin + the route prefix (links, redirects, alerts)."""
+        return self.external_url_base.rstrip("/") + self.prometheus_prefix
+
+
+def load_monitoring_inventory(p: MonitoringParams) -> Inventory | None:
+    """The inventory named by ``p.inventory`` narrowed to ``p.hosts``; None when no inventory is given."""
+    if not str(p.inventory or "").strip():
+        if p.host_names:
+            raise UsageProblem("hosts names inventory hosts but no inventory is given (-p inventory PATH)")
+        return None
+    inventory = load_inventory(p.inventory)
+    return inventory.select(p.host_names) if p.host_names else inventory
+
+
+def grafana_ini_path(root_url: str) -> str:
+    """The path of Grafana's ``root_url`` with its ``%(protocol)s``-style placeholders filled in."""
+    filled = root_url.replace("%(protocol)s", "http").replace("%(domain)s", "localhost")
+    filled = filled.replace("%(http_port)s", "3000")
+    return urlparse(filled).path
+
+
+def render_monitoring(p: MonitoringParams, inventory: Inventory | None = None) -> InstallSpec:
+    """Values for kube-prometheus-stack: Grafana under ``grafana_path``, Prometheus under ``prometheus_path``,
+    retention/storage, admin credentials from a Secret, and one scrape job for the inventory's hosts.
+
+    ``inventory`` defaults to the file named by ``p.inventory`` (the runbook passes it when it has loaded it).
+    Upstream: prometheus-community/helm-charts ``charts/kube-prometheus-stack/values.yaml`` (prometheus.ingress
+    ``paths`` default to ``prometheusSpec.routePrefix``; ``grafana.serviceMonitor.path`` must follow a
+    sub-path ``root_url``, PR #364); grafana/helm-charts ``charts/grafana/values.yaml`` (``admin.existingSecret``).
+    """
+    from .scrape import host_scrape_configs
+
+    inventory = inventory if inventory is not None else load_monitoring_inventory(p)
+    grafana_prefix, prom_prefix = p.grafana_prefix, p.prometheus_prefix
+    admin_user = p.grafana_admin_user
+    secret = DesiredSecret(
+        p.grafana_admin_secret, p.namespace,
+        {"grafana_admin_password_ref": p.grafana_admin_password_ref},
+        lambda v: {GRAFANA_ADMIN_USER_KEY: admin_user,
+                   GRAFANA_ADMIN_PASSWORD_KEY: v["grafana_admin_password_ref"]},
+        purpose="Grafana admin credentials (grafana.admin.existingSecret)",
+    )  # fmt: skip
+    grafana: dict[str, Any] = {
+        # the chart reads the admin user/password from this Secret; adminPassword is then ignored
+        "admin": {
+            "existingSecret": p.grafana_admin_secret,
+            "userKey": GRAFANA_ADMIN_USER_KEY,
+            "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
+        },
+        "ingress": {
+            "enabled": True,
+            "ingressClassName": p.ingress_class,
+            "hosts": [],  # no host: the rule matches whatever Host the tunnel sends
+            "path": grafana_prefix,
+            "pathType": "Prefix",
+        },
+        "grafana.ini": {
+            "server": {"root_url": p.grafana_root_url, "serve_from_sub_path": bool(p.serve_from_sub_path)}
+        },
+    }
+    if p.serve_from_sub_path:
+        grafana["serviceMonitor"] = {"path": f"{grafana_prefix}/metrics"}
+    spec: dict[str, Any] = {
+        "routePrefix": prom_prefix,
+        "externalUrl": p.external_url,
+        "retention": p.retention,
+    }
+    if p.retention_size:
+        spec["retentionSize"] = p.retention_size
+    if p.storage_size:
+        claim: dict[str, Any] = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": p.storage_size}},
+        }
+        if p.storage_class:
+            claim["storageClassName"] = p.storage_class
+        spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
+    if inventory is not None and inventory.hosts:
+        spec["additionalScrapeConfigs"] = host_scrape_configs(
+            inventory, p.hosts_job, p.hosts_scrape_interval or None
+        )
+    values: dict[str, Any] = {
+        "grafana": grafana,
+        "prometheus": {
+            "ingress": {
+                "enabled": True,
+                "ingressClassName": p.ingress_class,
+                "hosts": [],
+                "paths": [prom_prefix],
+                "pathType": "Prefix",
+            },
+            "prometheusSpec": spec,
+        },
+        "nodeExporter": {"enabled": bool(p.cluster_node_exporter)},
+    }
+    values = deep_merge(values, parse_extra_values(p.extra_values))
+    notes = [
+        f"Grafana: {p.external_url_base.rstrip('/')}{grafana_prefix}/ (root_url {p.grafana_root_url}, "
+        f"serve_from_sub_path {str(bool(p.serve_from_sub_path)).lower()})",
+        f"Prometheus: {p.external_url}/ (routePrefix {prom_prefix}), 보존 {p.retention}"
+        + (f" / {p.retention_size}" if p.retention_size else ""),
+    ]
+    if inventory is not None and inventory.hosts:
+        notes.append(
+            f"스크레이프 잡 `{p.hosts_job}`: " + ", ".join(f"{h.name} ({h.target})" for h in inventory.hosts)
+        )
+    else:
+        notes.append("호스트 인벤토리가 없어 클러스터 밖 호스트는 스크레이프하지 않습니다.")
+    release = Release(p.release, p.namespace, p.chart, values, f"{p.release}-values.yaml")
+    return InstallSpec("kube-prometheus-stack", (_ns_manifest(p.namespace), secret), release, tuple(notes))

@@ -4,12 +4,16 @@ First step of every lab flow: ``kb lab up|status|down|submit`` and the lab daemo
 :class:`LabSettings` (from the environment, or from the JSON the manager hands the daemon) and
 take every path and port from it. Two labs run side by side when they differ in ``KB_LAB_DIR``
 and ``KB_LAB_NODE``: the node's services (ingress 30998, API 6443, History Server 18080, driver
-UIs 4040+) bind on the node address only, and the bastion sshd takes a free port on 127.0.0.1.
+UIs 4040+, Prometheus 9090, Grafana 3000, node-exporters 9100+) bind on the node address only,
+and the bastion sshd takes a free port on 127.0.0.1 (and the same port on the node address, where
+the lab's hosts are reached over SSH).
 
 Environment: ``KB_LAB_DIR`` (default ``<project>/.lab``), ``KB_LAB_NODE`` (default
 ``127.0.0.2``), ``KB_LAB_INGRESS_PORT``, ``KB_LAB_API_PORT``, ``KB_LAB_HISTORY_PORT``,
-``KB_LAB_STATUS_PORT``, ``KB_LAB_UI_PORT`` (first driver UI port) and ``KB_LAB_LOCAL_INGRESS``
-(the local end of the profile's ingress forward, default ``127.0.0.1:8080``).
+``KB_LAB_STATUS_PORT``, ``KB_LAB_UI_PORT`` (first driver UI port), ``KB_LAB_PROMETHEUS_PORT``,
+``KB_LAB_GRAFANA_PORT``, ``KB_LAB_EXPORTER_PORT`` (the node's node-exporter; the lab hosts'
+exporters take the next ports) and ``KB_LAB_LOCAL_INGRESS`` (the local end of the profile's ingress
+forward, default ``127.0.0.1:8080``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,22 @@ DEFAULT_NODE = "127.0.0.2"
 BASTION_HOST = "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class LabHost:
+    """A machine outside the cluster that the lab stands in for (its node-exporter runs on the node address)."""
+
+    name: str
+    role: str
+
+
+# the homelab's hosts outside the cluster that monitoring scrapes: two Proxmox hosts and the desktop
+LAB_HOSTS: tuple[LabHost, ...] = (
+    LabHost("pve-01", "proxmox"),
+    LabHost("pve-02", "proxmox"),
+    LabHost("desktop", "desktop"),
+)
+
+
 def _port(env: Mapping[str, str], key: str, default: int) -> int:
     raw = env.get(key)
     if raw in (None, ""):
@@ -37,6 +57,16 @@ def _port(env: Mapping[str, str], key: str, default: int) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise UsageProblem(f"{key}: expected a port number 1..65535, got {raw!r}")
     return int(raw)
+
+
+def _exporter_base(env: Mapping[str, str]) -> int:
+    """``KB_LAB_EXPORTER_PORT``: the base port, leaving room for one exporter per lab host after it."""
+    base = _port(env, "KB_LAB_EXPORTER_PORT", 9100)
+    if base + len(LAB_HOSTS) > 65535:
+        raise UsageProblem(
+            f"KB_LAB_EXPORTER_PORT: {base} leaves no room for the {len(LAB_HOSTS)} lab hosts' exporters after it"
+        )
+    return base
 
 
 def check_node_address(node: str) -> str:
@@ -64,6 +94,9 @@ class LabSettings:
     history_port: int = 18080
     status_port: int = 10246  # like ingress-nginx's internal status server; on the node address
     ui_base_port: int = 4040
+    prometheus_port: int = 9090
+    grafana_port: int = 3000
+    exporter_base_port: int = 9100  # the node's node-exporter; the lab hosts' exporters follow
     local_ingress: str = "127.0.0.1:8080"
 
     @classmethod
@@ -84,6 +117,9 @@ class LabSettings:
             history_port=_port(env, "KB_LAB_HISTORY_PORT", 18080),
             status_port=_port(env, "KB_LAB_STATUS_PORT", 10246),
             ui_base_port=_port(env, "KB_LAB_UI_PORT", 4040),
+            prometheus_port=_port(env, "KB_LAB_PROMETHEUS_PORT", 9090),
+            grafana_port=_port(env, "KB_LAB_GRAFANA_PORT", 3000),
+            exporter_base_port=_exporter_base(env),
             local_ingress=local,
         )
 
@@ -105,12 +141,24 @@ class LabSettings:
 
     def node_ports(self) -> dict[str, int]:
         """The fixed ports the lab binds on the node address."""
-        return {
+        ports = {
             "ingress": self.ingress_port,
             "api": self.api_port,
             "history": self.history_port,
             "ingress-status": self.status_port,
+            "prometheus": self.prometheus_port,
+            "grafana": self.grafana_port,
         }
+        for name, port in self.exporter_ports().items():
+            ports[f"node-exporter {name}"] = port
+        return ports
+
+    def exporter_ports(self) -> dict[str, int]:
+        """Port of each node-exporter on the node address: ``node`` (the cluster node), then each lab host."""
+        ports = {"node": self.exporter_base_port}
+        for offset, host in enumerate(LAB_HOSTS, start=1):
+            ports[host.name] = self.exporter_base_port + offset
+        return ports
 
     @property
     def api_url(self) -> str:
@@ -123,6 +171,15 @@ class LabSettings:
     @property
     def history_url(self) -> str:
         return f"http://{self.node}:{self.history_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        """Prometheus on the node, under its route prefix ``/prometheus``."""
+        return f"http://{self.node}:{self.prometheus_port}/prometheus"
+
+    @property
+    def grafana_url(self) -> str:
+        return f"http://{self.node}:{self.grafana_port}"
 
     # ------------------------------------------------------------------ files
 
@@ -183,6 +240,24 @@ class LabSettings:
     @property
     def daemon_config(self) -> Path:
         return self.run_dir / "daemon.json"
+
+    @property
+    def inventory_path(self) -> Path:
+        """The lab's host inventory (``platform_kb.inventory``); the lab profile names it."""
+        return self.root / "inventory.yaml"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        """Prometheus's configuration and TSDB; under ``run/``, so ``down`` removes it."""
+        return self.run_dir / "prometheus"
+
+    @property
+    def prometheus_config(self) -> Path:
+        return self.prometheus_dir / "prometheus.yml"
+
+    @property
+    def prometheus_data(self) -> Path:
+        return self.prometheus_dir / "data"
 
     @property
     def logs_dir(self) -> Path:

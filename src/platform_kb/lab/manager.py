@@ -3,14 +3,18 @@
 Where this sits: the CLI (``platform_kb.cli.lab``) calls :class:`LabManager`. ``up`` starts the
 lab's processes in order, recording each in ``.lab/state.json`` as soon as it runs (so a failed
 ``up`` can always be undone): the bastion (real OpenSSH ``sshd``, :mod:`.sshd`), nginx
-(:mod:`.nginx`), the Spark History Server (:mod:`.history`) and the lab daemon (:mod:`.daemon`:
-lab API, ingress controller, operator). It writes the ``lab`` profile, ``known_hosts`` and
-``kubeconfig``, then applies the scenario (:mod:`.scenarios`): namespace, the History Server's
-Service/Endpoints/Ingress, the ``long-test`` SparkApplication (:mod:`.submit`), the scenario's hand
-edit, and waits until the scenario shows through nginx. ``up`` again with the same scenario is a
-no-op; with another scenario only the daemon (and its drivers) is restarted. ``down`` stops exactly
-the recorded processes (daemon first, so it stops its drivers; then any driver still recorded),
-checks that the ports are free and removes the runtime state.
+(:mod:`.nginx`), the Spark History Server (:mod:`.history`), Prometheus and the Grafana stand-in
+(:mod:`.monitoring`), the scenario's node-exporters and the lab daemon (:mod:`.daemon`: lab API,
+ingress controller, operator). It writes the ``lab`` profile, the host inventory, ``known_hosts``
+and ``kubeconfig``, then applies the scenario (:mod:`.scenarios`): namespaces, the History
+Server's, Prometheus's and Grafana's Service/Endpoints/Ingress, the ``long-test`` SparkApplication
+(:mod:`.submit`), the scenario's hand edit, and waits until the scenario shows through nginx and
+Prometheus has scraped every target with the scenario's health. ``up`` again with the same
+scenario is a no-op; with another scenario only the daemon (and its drivers) is restarted and the
+exporters are brought to the scenario's state — or only the exporters, when the two scenarios
+differ in nothing else. ``down`` stops exactly the recorded processes (daemon first, so it stops
+its drivers; then any driver still recorded), checks that the ports are free and removes the
+runtime state.
 """
 
 from __future__ import annotations
@@ -35,12 +39,29 @@ from .config import LabSettings
 from .daemon import DaemonConfig
 from .history import HistoryServer, find_java, find_spark_home, history_objects
 from .ingress import applied_revision, empty_config, render
+from .monitoring import (
+    GRAFANA,
+    GRAFANA_PATH,
+    PROMETHEUS,
+    PROMETHEUS_PATH,
+    check_monitoring_prerequisites,
+    exporter_ports_closed,
+    exporter_process,
+    monitoring_objects,
+    running_exporters,
+    start_exporters,
+    start_grafana,
+    start_prometheus,
+    wait_monitoring,
+    write_lab_inventory,
+)
+from .monitoring import NAMESPACE as MONITORING_NAMESPACE
 from .nginx import Nginx, find_nginx
 from .processes import ProcessRecord, load_records, port_open, spawn, wait_for_port, wait_until
 from .scenarios import DEFAULT_SCENARIO, Scenario, get_scenario
 from .sshd import Sshd, find_sshd, generate_key
 
-BASE_PROCESSES = ("sshd", "nginx", "history-server")
+BASE_PROCESSES = ("sshd", "nginx", "history-server", PROMETHEUS, GRAFANA)
 DAEMON = "daemon"
 STOP_ORDER = (DAEMON, "history-server", "nginx", "sshd")
 
@@ -57,6 +78,7 @@ def check_prerequisites() -> None:
             probe()
         except MissingPrerequisite as exc:
             missing.append(str(exc))
+    missing.extend(check_monitoring_prerequisites())
     if not shutil.which("ssh-keygen"):
         missing.append("ssh-keygen not found: install the Debian package openssh-client")
     if missing:
@@ -134,6 +156,9 @@ def lab_urls(settings: LabSettings, bastion_port: int, app: dict[str, Any]) -> d
         "History Server (node)": settings.history_url + "/",
         "Spark UI (via tunnel)": f"{local}/spark-ui/spark/long-test/",
         "History Server (via tunnel)": f"{local}/spark-history/",
+        "Prometheus (node)": settings.prometheus_url + "/",
+        "Prometheus (via tunnel)": f"{local}{PROMETHEUS_PATH}/",
+        "Grafana (via tunnel)": f"{local}{GRAFANA_PATH}/",
     }
     ingress_path = app.get("ingress_path")
     if ingress_path and ingress_path.rstrip("/") != "/spark-ui/spark/long-test":
@@ -251,15 +276,18 @@ class LabManager:
         if state is not None:
             base_alive = all((r := state.record(n)) is not None and r.alive() for n in BASE_PROCESSES)
             daemon = state.record(DAEMON)
-            if (
-                base_alive
-                and daemon is not None
-                and daemon.alive()
-                and state.scenario == scenario.name
+            spark_up = base_alive and daemon is not None and daemon.alive()
+            if spark_up and state.scenario == scenario.name and self._exporters_match(state, scenario):
+                if self._app_ready(state, scenario):
+                    self.echo(f"lab already up with scenario {scenario.name}")
+                    return self.status()
+            elif (
+                spark_up
+                and duration is None
+                and self._same_spark(state.scenario, scenario)
                 and self._app_ready(state, scenario)
             ):
-                self.echo(f"lab already up with scenario {scenario.name}")
-                return self.status()
+                return self._switch_monitoring(state, scenario, started)
             if not base_alive:
                 self.echo("lab is partly down: stopping what is left, then starting again")
                 self.down()
@@ -272,8 +300,10 @@ class LabManager:
                     f"switching scenario {state.scenario or '-'} → {scenario.name}: restarting the lab daemon"
                 )
                 self._stop_daemon(state)
+            self._reconcile_exporters(state, scenario)
             self._start_daemon(state, scenario)
             self._apply_scenario(state, scenario, duration)
+            self._wait_monitoring(state, scenario)
         except BaseException as exc:
             self.echo("lab up failed; stopping what was started")
             try:
@@ -286,6 +316,80 @@ class LabManager:
         state.timings["up_seconds"] = round(time.monotonic() - started, 2)
         state.save()
         return self.status()
+
+    @staticmethod
+    def _same_spark(current: str, scenario: Scenario) -> bool:
+        """True when the running scenario differs from ``scenario`` only in monitoring."""
+        try:
+            return get_scenario(current).spark_part() == scenario.spark_part()
+        except UsageProblem:
+            return False
+
+    def _switch_monitoring(self, state: LabState, scenario: Scenario, started: float) -> LabStatus:
+        """Switch to a scenario whose Spark side is the same: only the exporters change."""
+        self.echo(f"switching scenario {state.scenario} → {scenario.name}: Spark unchanged, exporters only")
+        try:
+            self._reconcile_exporters(state, scenario)
+            state.scenario = scenario.name
+            state.save()
+            self._wait_monitoring(state, scenario)
+        except BaseException as exc:
+            self.echo("lab up failed; stopping what was started")
+            try:
+                self.down()
+            except Exception as cleanup:
+                raise KbError(f"lab up failed: {exc}; and down failed too: {cleanup}") from exc
+            if isinstance(exc, KbError | KeyboardInterrupt):
+                raise
+            raise KbError(f"lab up failed: {exc}") from exc
+        state.timings["up_seconds"] = round(time.monotonic() - started, 2)
+        state.save()
+        return self.status()
+
+    def _exporters_match(self, state: LabState, scenario: Scenario) -> bool:
+        """The scenario's exporters run (by their records) and no other exporter is recorded."""
+        wanted = {exporter_process(n) for n in running_exporters(scenario.exporters_down)}
+        every = {exporter_process(n) for n in self.settings.exporter_ports()}
+        for name in every:
+            record = state.record(name)
+            running = record is not None and record.alive()
+            if running != (name in wanted) or (record is not None and name not in wanted):
+                return False
+        return True
+
+    def _reconcile_exporters(self, state: LabState, scenario: Scenario) -> None:
+        """Start the scenario's missing exporters, stop (by pid) those it wants down."""
+        s = self.settings
+        wanted = running_exporters(scenario.exporters_down)
+        stopped = []
+        for name in s.exporter_ports():
+            record = state.record(exporter_process(name))
+            if record is not None and (name not in wanted or not record.alive()):
+                record.stop()
+                state.drop_record(record.name)
+                if name not in wanted:
+                    stopped.append(name)
+                    self.echo(f"stopped {record.name} (pid {record.pid})")
+        state.save()
+        if stopped and not exporter_ports_closed(s, stopped):
+            raise KbError(f"node-exporter port(s) of {', '.join(stopped)} still open after stopping them")
+        missing = [n for n in wanted if state.record(exporter_process(n)) is None]
+        ports = s.exporter_ports()
+
+        def started(name: str, record: ProcessRecord) -> None:
+            state.replace_record(record)
+            state.save()
+            self.echo(f"{record.name} on {s.node}:{ports[name]} (pid {record.pid})")
+
+        start_exporters(s, missing, started)
+
+    def _wait_monitoring(self, state: LabState, scenario: Scenario) -> None:
+        t0 = time.monotonic()
+        records = [state.record(n) for n in (PROMETHEUS, GRAFANA)]
+        found = wait_monitoring(self.settings, scenario.exporters_down, self.ready_timeout, records)
+        summary = ", ".join(f"{t.job}/{t.key} {t.health}" for t in found if t.job != "prometheus")
+        self.echo(f"Prometheus scraped every target: {summary}")
+        state.timings["monitoring_seconds"] = round(time.monotonic() - t0, 2)
 
     def _check_ports_free(self) -> None:
         busy = [
@@ -307,13 +411,15 @@ class LabManager:
         state = LabState(settings=s, started=_now())
         t0 = time.monotonic()
         generate_key(s.client_key, comment="platform-kb-lab-client")
-        sshd = Sshd(s.sshd_dir, host=s.bastion_host, client_keys=[s.client_key])
+        sshd = Sshd(s.sshd_dir, host=s.bastion_host, client_keys=[s.client_key], extra_hosts=[s.node])
         record = sshd.start()
         state.replace_record(record)
         state.bastion_port = sshd.port
         state.save()
-        s.known_hosts.write_text(sshd.known_hosts_line() + "\n")
-        self.echo(f"bastion sshd on {s.bastion_host}:{sshd.port} (pid {record.pid})")
+        s.known_hosts.write_text("".join(line + "\n" for line in sshd.known_hosts_lines()))
+        self.echo(
+            f"bastion sshd on {s.bastion_host}:{sshd.port} and {s.node}:{sshd.port} (lab hosts) (pid {record.pid})"
+        )
         nginx = Nginx(s)
         text, _version = render(empty_config(), s)
         state.replace_record(nginx.start(text))
@@ -324,6 +430,12 @@ class LabManager:
         state.save()
         self.echo(f"History Server starting on {s.node}:{s.history_port}")
         self._write_client_files(state)
+        state.replace_record(start_prometheus(s))
+        state.save()
+        self.echo(f"Prometheus starting on {s.prometheus_url}/")
+        state.replace_record(start_grafana(s, self.python))
+        state.save()
+        self.echo(f"Grafana (stand-in) starting on {s.grafana_url}/")
         state.timings["base_seconds"] = round(time.monotonic() - t0, 2)
         return state
 
@@ -339,6 +451,7 @@ class LabManager:
             "preferences": {},
         }
         s.kubeconfig.write_text(yaml.safe_dump(kubeconfig, sort_keys=False))
+        write_lab_inventory(s, state.bastion_port)
         profile = {
             "description": "The local lab (kb lab up): OpenSSH bastion, nginx ingress, lab API, Spark.",
             "bastion": {
@@ -355,6 +468,7 @@ class LabManager:
                 {"name": "api", "local": "127.0.0.1:0", "remote": f"node:{s.api_port}"},
             ],
             "kubeconfig": str(s.kubeconfig),
+            "inventory": str(s.inventory_path),
         }
         write_profile(s.profile_path, profile)
 
@@ -392,11 +506,12 @@ class LabManager:
         t0 = time.monotonic()
         api = LabApi(s)
         try:
-            api.create(
-                "/api/v1/namespaces",
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": scenario.namespace}},
-            )
-            for plural, obj in history_objects(s):
+            for namespace in (scenario.namespace, MONITORING_NAMESPACE):
+                api.create(
+                    "/api/v1/namespaces",
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+                )
+            for plural, obj in [*history_objects(s), *monitoring_objects(s)]:
                 api.create(LabApi.path_for(plural, obj["metadata"]["namespace"]), obj)
             created = submit(
                 s,
@@ -590,7 +705,7 @@ class LabManager:
             for name, host, port in ports
             if not wait_until(lambda h=host, p=port: not port_open(h, p), 10)
         )
-        for path in (s.state_file, s.profile_path, s.kubeconfig, s.known_hosts):
+        for path in (s.state_file, s.profile_path, s.kubeconfig, s.known_hosts, s.inventory_path):
             path.unlink(missing_ok=True)
         for folder in (s.run_dir, s.events_dir):
             shutil.rmtree(folder, ignore_errors=True)

@@ -5,8 +5,10 @@ scenario's :class:`~platform_kb.lab.operator.OperatorSettings` (the operator's H
 lab daemon, submits the DAG's application ``long-test`` in namespace ``spark`` the way Airflow's
 ``SparkKubernetesOperator`` would (with or without the random suffix, with the scenario's extra
 ``sparkConf``), applies the scenario's hand edit of the UI Ingress if it has one, and waits for
-``ready`` (the driver running, or ended and listed by the History Server). Everything here is
-data; ``docs/lab.md`` describes the same scenarios in Korean.
+``ready`` (the driver running, or ended and listed by the History Server). It then brings the lab
+hosts' node-exporters to the scenario's state (``exporters_down``: not running, while Prometheus
+still scrapes them, :mod:`platform_kb.lab.monitoring`). Everything here is data; ``docs/lab.md``
+describes the same scenarios in Korean.
 
 Path-style ``urlFormat`` has no host, so its Ingress rule matches any ``Host`` header (what the
 homelab's ``ssh -L 8080:<node>:30998`` tunnel sends is ``localhost:8080``).
@@ -48,6 +50,20 @@ class Scenario:
     symptom: str = ""
     app_name: str = APP_NAME
     namespace: str = NAMESPACE
+    exporters_down: tuple[str, ...] = ()  # lab hosts whose node-exporter does not run (still scraped)
+
+    def spark_part(self) -> tuple[object, ...]:
+        """Everything that decides the Spark side; two scenarios equal here differ only in monitoring."""
+        return (
+            self.operator,
+            self.suffix,
+            tuple(sorted(self.spark_conf.items())),
+            self.remove_ingress_annotations,
+            self.duration,
+            self.ready,
+            self.app_name,
+            self.namespace,
+        )
 
     @property
     def ingress_path(self) -> str:
@@ -98,6 +114,13 @@ SCENARIOS: dict[str, Scenario] = {
             operator=_operator(URL_FORMAT_WITH_PATH),
             spark_conf={"spark.ui.proxyBase": "/long-test"},
             symptom="GET /spark-ui/spark/long-test/ → 302 /long-test/jobs/ (404); jobs page links /long-test/static/... → 404.",
+        ),
+        Scenario(
+            name="exporter-down",
+            summary="Spark as in healthy; host desktop's node-exporter is not running but is still scraped.",
+            operator=_operator(URL_FORMAT_WITH_PATH),
+            exporters_down=("desktop",),
+            symptom='Prometheus target job="hosts", host="desktop" → health "down" (connection refused); the others up.',
         ),
     )
 }

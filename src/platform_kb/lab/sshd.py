@@ -2,11 +2,16 @@
 
 Runs without root (own host key, own ``AuthorizedKeysFile``, ``StrictModes no``); as root it also
 works (it then needs ``/run/sshd``, created here). Stopped by pid.
+
+``extra_hosts`` adds ``ListenAddress`` lines: the lab's bastion also listens on the node address at
+the same port, where the lab's hosts (``platform_kb.lab.monitoring``) are reached with ``ProxyJump``
+through the bastion; :meth:`Sshd.known_hosts_lines` then names every address.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,16 @@ SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
 
 def find_sshd() -> str:
     return find_program(SSHD_CANDIDATES, "sshd", "openssh-server")
+
+
+def port_bindable(host: str, port: int) -> bool:
+    """True when ``host:port`` can be bound now (nothing listens there)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def generate_key(path: Path, comment: str = "platform-kb-lab", key_type: str = "ed25519") -> Path:
@@ -47,7 +62,7 @@ def known_hosts_line(host: str, port: int, host_key: Path) -> str:
 SSHD_CONFIG = """\
 # written by platform_kb.lab.sshd
 Port {port}
-ListenAddress {host}
+{listen}
 HostKey {host_key}
 PidFile {pidfile}
 AuthorizedKeysFile {authorized_keys}
@@ -76,6 +91,7 @@ class Sshd:
     host: str = "127.0.0.1"
     port: int = 0
     client_keys: list[Path] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)  # more ListenAddress entries, same port
     log_level: str = "INFO"
     record: ProcessRecord | None = None
     _proc: subprocess.Popen | None = None
@@ -96,14 +112,14 @@ class Sshd:
         self.workdir.mkdir(parents=True, exist_ok=True)
         generate_key(self.host_key, comment="platform-kb-lab-host")
         if not self.port:
-            self.port = free_port(self.host)
+            self.port = self._free_port()
         authorized = self.workdir / "authorized_keys"
         authorized.write_text("".join(public_key(k) + "\n" for k in self.client_keys))
         authorized.chmod(0o600)
         self.config_path.write_text(
             SSHD_CONFIG.format(
                 port=self.port,
-                host=self.host,
+                listen="\n".join(f"ListenAddress {h}" for h in self.hosts),
                 host_key=self.host_key,
                 pidfile=self.workdir / "sshd.pid",
                 authorized_keys=authorized,
@@ -113,11 +129,25 @@ class Sshd:
         if os.geteuid() == 0:
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
 
+    @property
+    def hosts(self) -> list[str]:
+        """Every address sshd listens on (``host`` first), without duplicates."""
+        return list(dict.fromkeys([self.host, *self.extra_hosts]))
+
+    def _free_port(self, attempts: int = 50) -> int:
+        """A port free on ``host`` and on every extra host."""
+        for _ in range(attempts):
+            port = free_port(self.host)
+            if all(port_bindable(h, port) for h in self.hosts[1:]):
+                return port
+        raise RuntimeError(f"no port free on all of {', '.join(self.hosts)} after {attempts} tries")
+
     def start(self, timeout: float = 15.0) -> ProcessRecord:
         self.prepare()
         argv = [find_sshd(), "-D", "-e", "-f", str(self.config_path)]
         self._proc, self.record = spawn("sshd", argv, self.log_path)
-        wait_for_port(self.host, self.port, timeout, self._proc, self.log_path)
+        for host in self.hosts:
+            wait_for_port(host, self.port, timeout, self._proc, self.log_path)
         return self.record
 
     def stop(self) -> None:
@@ -133,6 +163,10 @@ class Sshd:
 
     def known_hosts_line(self) -> str:
         return known_hosts_line(self.host, self.port, self.host_key)
+
+    def known_hosts_lines(self) -> list[str]:
+        """One known_hosts line per listen address (the same host key answers on each)."""
+        return [known_hosts_line(h, self.port, self.host_key) for h in self.hosts]
 
     def __enter__(self) -> Sshd:
         self.start()

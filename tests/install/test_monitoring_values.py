@@ -1,0 +1,231 @@
+"""kube-prometheus-stack values and the project's checks of them (render -> check, no cluster)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from platform_kb.errors import UsageProblem
+from platform_kb.install import charts, checks, values
+from platform_kb.install.secrets import resolve
+from platform_kb.install.values import MonitoringParams, render_monitoring
+from platform_kb.inventory import inventory_from_dict
+
+INVENTORY = {
+    "defaults": {"user": "ops", "exporter_port": 9100},
+    "hosts": [
+        {"name": "pve-01", "address": "pve-01.example.internal", "role": "proxmox"},
+        {"name": "pve-02", "address": "pve-02.example.internal", "role": "proxmox"},
+        {"name": "desktop", "address": "desktop.example.internal", "role": "desktop", "exporter_port": 9101},
+    ],
+}
+
+
+def inv(data: dict | None = None):
+    return inventory_from_dict(data or INVENTORY)
+
+
+def ids(problems: list[checks.Problem], severity: str | None = None) -> list[str]:
+    return [p.id for p in problems if severity is None or p.severity == severity]
+
+
+def check(p: MonitoringParams, inventory=None) -> list[checks.Problem]:
+    inventory = inventory if inventory is not None else inv()
+    return checks.check_monitoring(p, render_monitoring(p, inventory), inventory)
+
+
+def test_pinned_chart_and_release() -> None:
+    spec = render_monitoring(MonitoringParams(), inv())
+    assert spec.release is not None
+    assert spec.release.chart.ref == "prometheus-community/kube-prometheus-stack"
+    assert spec.release.chart.version == charts.KUBE_PROMETHEUS_STACK.version == "81.4.5"
+    assert spec.release.chart.repo_url == "https://prometheus-community.github.io/helm-charts"
+    assert (spec.release.name, spec.release.namespace) == ("kube-prometheus-stack", "monitoring")
+
+
+def test_values_paths_retention_and_scrape_configs() -> None:
+    spec = render_monitoring(MonitoringParams(storage_class="local-path", storage_size="50Gi",
+                                              retention_size="40GB"), inv())  # fmt: skip
+    v = yaml.safe_load(spec.release.values_yaml)
+    assert v["grafana"]["grafana.ini"]["server"] == {
+        "root_url": "%(protocol)s://%(domain)s:%(http_port)s/grafana/",
+        "serve_from_sub_path": True,
+    }
+    assert v["grafana"]["ingress"] == {"enabled": True, "ingressClassName": "nginx", "hosts": [],
+                                       "path": "/grafana", "pathType": "Prefix"}  # fmt: skip
+    assert v["grafana"]["serviceMonitor"] == {"path": "/grafana/metrics"}
+    assert v["prometheus"]["ingress"]["paths"] == ["/prometheus"]
+    spec_ = v["prometheus"]["prometheusSpec"]
+    assert spec_["routePrefix"] == "/prometheus"
+    assert spec_["externalUrl"] == "http://localhost:8080/prometheus"
+    assert (spec_["retention"], spec_["retentionSize"]) == ("15d", "40GB")
+    assert spec_["storageSpec"] == {"volumeClaimTemplate": {"spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}},
+        "storageClassName": "local-path"}}}  # fmt: skip
+    assert spec_["additionalScrapeConfigs"] == [
+        {
+            "job_name": "hosts",
+            "static_configs": [
+                {
+                    "targets": ["pve-01.example.internal:9100"],
+                    "labels": {"host": "pve-01", "role": "proxmox"},
+                },
+                {
+                    "targets": ["pve-02.example.internal:9100"],
+                    "labels": {"host": "pve-02", "role": "proxmox"},
+                },
+                {
+                    "targets": ["desktop.example.internal:9101"],
+                    "labels": {"host": "desktop", "role": "desktop"},
+                },
+            ],
+        }
+    ]
+    assert v["nodeExporter"] == {"enabled": True}
+    assert checks.check_monitoring(MonitoringParams(storage_class="local-path", storage_size="50Gi",
+                                                    retention_size="40GB"), spec, inv()) == []  # fmt: skip
+
+
+def test_credentials_only_by_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAFANA_ADMIN_PASSWORD", "Gr4fana-s3cret-XY")
+    spec = render_monitoring(MonitoringParams(grafana_admin_user="ops-admin"), inv())
+    assert "Gr4fana-s3cret-XY" not in spec.release.values_yaml
+    assert spec.release.values["grafana"]["admin"] == {
+        "existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}  # fmt: skip
+    secret = spec.objects[1]
+    assert isinstance(secret, values.DesiredSecret)
+    assert secret.placeholder_manifest()["stringData"] == {"admin-user": "***", "admin-password": "***"}
+    built = secret.materialize(resolve)
+    assert built is not None
+    manifest, secrets = built
+    assert manifest["stringData"] == {"admin-user": "ops-admin", "admin-password": "Gr4fana-s3cret-XY"}
+    assert secrets == ("Gr4fana-s3cret-XY",)  # the user name is not masked (it would mask every "ops-admin")
+
+
+def test_inventory_from_the_path_and_subset(tmp_path) -> None:
+    path = tmp_path / "hosts.yaml"
+    path.write_text(yaml.safe_dump(INVENTORY))
+    spec = render_monitoring(MonitoringParams(inventory=str(path), hosts="desktop"))
+    (job,) = spec.release.values["prometheus"]["prometheusSpec"]["additionalScrapeConfigs"]
+    assert [s["labels"]["host"] for s in job["static_configs"]] == ["desktop"]
+    with pytest.raises(UsageProblem, match="not in the inventory"):
+        render_monitoring(MonitoringParams(inventory=str(path), hosts="nope"))
+    with pytest.raises(UsageProblem, match="no inventory"):
+        render_monitoring(MonitoringParams(hosts="desktop"))
+
+
+def test_no_inventory_renders_without_scrape_configs_and_warns() -> None:
+    p = MonitoringParams()
+    spec = render_monitoring(p)
+    assert "additionalScrapeConfigs" not in spec.release.values["prometheus"]["prometheusSpec"]
+    assert ids(checks.check_monitoring(p, spec), "warning") == ["storage-emptydir", "no-inventory"]
+
+
+# --- checks ---------------------------------------------------------------------------------------------
+def test_unknown_keys_with_suggestions() -> None:
+    p = MonitoringParams(extra_values={
+        "prometheus": {"prometheusSpec": {"retension": "30d", "storageSpec": {"volumeClaimTemplates": {}}}},
+        "grafana": {"ingres": {"enabled": True}, "grafana.ini": {"servr": {}, "auth": {"disable_login_form": False}},
+                    "persistence": {"enabled": True}},
+        "nodeExporters": {"enabled": False},
+    })  # fmt: skip
+    problems = [x for x in check(p) if x.id == "unknown-key"]
+    assert {x.message.split("`")[1]: x.fix for x in problems} == {
+        "prometheus.prometheusSpec.retension": "did you mean `prometheus.prometheusSpec.retention`?",
+        "prometheus.prometheusSpec.storageSpec.volumeClaimTemplates":
+            "did you mean `prometheus.prometheusSpec.storageSpec.volumeClaimTemplate`?",
+        "grafana.ingres": "did you mean `grafana.ingress`?",
+        "grafana.grafana.ini.servr": "did you mean `grafana.grafana.ini.server`?",
+        "nodeExporters": "did you mean `nodeExporter`?",
+    }  # fmt: skip
+    # grafana.persistence and grafana.ini's other sections are the subchart's / Grafana's own: free-form
+
+
+def test_root_url_path_differs_from_grafana_path() -> None:
+    problems = check(MonitoringParams(grafana_path="/dashboards"))
+    (p,) = [x for x in problems if x.id == "grafana-root-url"]
+    assert "'/grafana/'" in p.message and "/dashboards" in p.message
+    assert p.fix == "grafana_root_url=%(protocol)s://%(domain)s:%(http_port)s/dashboards/"
+    assert "grafana-root-url" not in ids(
+        check(
+            MonitoringParams(
+                grafana_path="/dashboards",
+                grafana_root_url="%(protocol)s://%(domain)s:%(http_port)s/dashboards/",
+            )
+        )
+    )
+
+
+def test_serve_from_sub_path_false_without_rewrite() -> None:
+    problems = check(MonitoringParams(serve_from_sub_path=False))
+    (p,) = [x for x in problems if x.id == "grafana-sub-path"]
+    assert "does not strip /grafana" in p.message and "serve_from_sub_path=true" in p.fix
+    rewritten = MonitoringParams(serve_from_sub_path=False, extra_values={"grafana": {"ingress": {"annotations": {
+        "nginx.ingress.kubernetes.io/rewrite-target": "/$2"}}}})  # fmt: skip
+    assert "grafana-sub-path" not in ids(check(rewritten))
+    both = MonitoringParams(extra_values=rewritten.extra_values)
+    assert "grafana-double-prefix" in ids(check(both))
+
+
+def test_prometheus_route_prefix_and_ingress_path() -> None:
+    p = MonitoringParams(extra_values={"prometheus": {"prometheusSpec": {"routePrefix": "/prom"}}})
+    found = ids(check(p))
+    assert "prometheus-route-prefix" in found and "prometheus-ingress-path" in found
+    assert "prometheus-external-url" in found  # externalUrl /prometheus vs routePrefix /prom
+    assert "external-url-base" in ids(check(MonitoringParams(external_url_base="http://localhost:8080/x")))
+    assert "paths-collide" in ids(check(MonitoringParams(prometheus_path="/grafana")))
+
+
+def test_literal_admin_password_and_refs() -> None:
+    p = MonitoringParams(extra_values={"grafana": {"adminPassword": "hunter2hunter2"}})
+    (lit,) = [x for x in check(p) if x.id == "literal-secret"]
+    assert "grafana.adminPassword" in lit.message and "grafana_admin_password_ref" in lit.fix
+    assert "secret-literal" in ids(check(MonitoringParams(grafana_admin_password_ref="hunter2")))
+    assert "grafana-admin-secret" in ids(check(MonitoringParams(extra_values={"grafana": {"admin": {
+        "existingSecret": "other"}}})))  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("retention", "15 days", "retention"),
+    ("retention", "", "retention"),
+    ("retention_size", "40G", "retention-size"),
+    ("storage_size", "fifty", "storage"),
+    ("storage_class", "local-path", "storage"),
+    ("hosts_job", "node-exporter", "hosts-job"),
+    ("hosts_scrape_interval", "1 minute", "hosts-scrape-interval"),
+])  # fmt: skip
+def test_bad_retention_storage_and_jobs(field: str, value: str, problem: str) -> None:
+    assert problem in ids(check(MonitoringParams(**{field: value})), "error")
+
+
+def test_retention_size_without_headroom_warns() -> None:
+    problems = check(MonitoringParams(storage_size="50Gi", retention_size="50GiB"))
+    assert ids(problems, "warning") == ["retention-size"]
+    assert ids(check(MonitoringParams(storage_size="50Gi", retention_size="40GiB"))) == []
+
+
+def test_exporter_port_collisions() -> None:
+    data = {"hosts": [
+        {"name": "pve-01", "address": "pve-01.example.internal", "role": "proxmox", "exporter_port": 8006},
+        {"name": "desk", "address": "desk.example.internal", "ssh_port": 2222, "exporter_port": 2222},
+        {"name": "desk-again", "address": "desk.example.internal", "exporter_port": 9100},
+    ]}  # fmt: skip
+    problems = check(MonitoringParams(), inv(data))
+    ports = [x.message for x in problems if x.id == "exporter-port"]
+    assert ports == ["host pve-01: exporter_port 8006 is taken by pveproxy on a Proxmox VE host",
+                     "host desk: exporter_port 2222 is its SSH port"]  # fmt: skip
+    assert "host-twice" in ids(problems, "warning")
+
+
+def test_duplicate_scrape_job_names() -> None:
+    extra = {
+        "prometheus": {
+            "prometheusSpec": {"additionalScrapeConfigs": [{"job_name": "hosts"}, {"job_name": "hosts"}]}
+        }
+    }
+    assert "scrape-job-duplicate" in ids(check(MonitoringParams(extra_values=extra)))
+
+
+def test_ensure_ok_stops_before_any_change() -> None:
+    with pytest.raises(UsageProblem, match="grafana-root-url"):
+        checks.ensure_ok(check(MonitoringParams(grafana_path="/g")), "kube-prometheus-stack")
