@@ -50,12 +50,12 @@ def test_new_issue_fills_front_matter_and_passes_check(
     kb: Callable[..., Any], repo_copy: Path, checkout_problems: set[str]
 ) -> None:
     env = {"KB_ROOT": str(repo_copy)}
-    result = kb("new", "issue", "3-11", "Spark History Server 로그 누락", "--participant", "홍길동", env=env)
+    result = kb("new", "issue", "3-21", "Spark History Server 로그 누락", "--participant", "홍길동", env=env)
     assert result.returncode == 0, result.stderr
-    path = repo_copy / "issues" / "3-11-spark-history-server.md"
-    assert "created issues/3-11-spark-history-server.md" in result.stdout
+    path = repo_copy / "issues" / "3-21-spark-history-server.md"
+    assert "created issues/3-21-spark-history-server.md" in result.stdout
     data = front_matter(path)
-    assert data["id"] == "3-11" and data["title"] == "Spark History Server 로그 누락"
+    assert data["id"] == "3-21" and data["title"] == "Spark History Server 로그 누락"
     assert str(data["date"]) == dt.date.today().isoformat()
     assert data["status"] == "planned"
     assert data["participants"] == ["홍길동"]
@@ -63,7 +63,7 @@ def test_new_issue_fills_front_matter_and_passes_check(
     text = path.read_text(encoding="utf-8")
     for heading in REQUIRED_HEADINGS:
         assert f"\n## {heading}\n" in text
-    assert parse_writeup(path).id == "3-11"
+    assert parse_writeup(path).id == "3-21"
     assert_check_accepts(kb, repo_copy, checkout_problems)
 
 
@@ -86,8 +86,8 @@ def test_new_issue_refuses_an_existing_id(kb: Callable[..., Any], repo_copy: Pat
     ("args", "message"),
     [
         (["3.11", "제목"], "issue id"),
-        (["3-11", ""], "title"),
-        (["3-11", "제목", "--slug", "Not A Slug"], "slug"),
+        (["3-21", ""], "title"),
+        (["3-21", "제목", "--slug", "Not A Slug"], "slug"),
     ],
 )
 def test_new_issue_bad_input_exits_2(
@@ -176,11 +176,11 @@ def test_new_runbook_links_to_its_write_up(
     kb: Callable[..., Any], repo_copy: Path, checkout_problems: set[str]
 ) -> None:
     env = {"KB_ROOT": str(repo_copy)}
-    assert kb("new", "issue", "3-11", "MinIO 로그 경로", env=env).returncode == 0
-    result = kb("new", "runbook", "minio-log-path", "--issue", "3-11", env=env)
+    assert kb("new", "issue", "3-21", "MinIO 로그 경로", env=env).returncode == 0
+    result = kb("new", "runbook", "minio-log-path", "--issue", "3-21", env=env)
     assert result.returncode == 0, result.stderr
-    assert "updated issues/3-11-minio.md" in result.stdout
-    assert front_matter(repo_copy / "issues" / "3-11-minio.md")["runbooks"] == ["minio-log-path"]
+    assert "updated issues/3-21-minio.md" in result.stdout
+    assert front_matter(repo_copy / "issues" / "3-21-minio.md")["runbooks"] == ["minio-log-path"]
     assert_check_accepts(kb, repo_copy, checkout_problems)
     missing = kb("new", "runbook", "other", "--issue", "9-9", env=env)
     assert missing.returncode == 2 and not (repo_copy / "runbooks" / "other.py").exists()

@@ -141,21 +141,21 @@ def test_onboarding_commands_run_as_written(clone: Path, tmp_path: Path) -> None
         assert done.returncode == block.exit_code, (
             f"docs/onboarding.md:{block.line}\n{done.stdout}\n{done.stderr}"
         )
-    assert (clone / "issues" / "3-11-prometheus-grafana.md").is_file()
-    assert (clone / "runbooks" / "monitoring-targets.py").is_file()
+    assert (clone / "issues" / "3-12-grafana-alertmanager.md").is_file()
+    assert (clone / "runbooks" / "alert-rules.py").is_file()
     assert (clone / "site" / "onboarding" / "index.html").is_file()
     # the new write-up and runbook are in the built site: their pages and both index pages
     site = clone / "site"
-    issue_page = next(site.rglob("3-11-prometheus-grafana/index.html"))
-    assert "Prometheus·Grafana 모니터링 스택 구축" in issue_page.read_text(encoding="utf-8")
-    runbook_page = next(site.rglob("monitoring-targets/index.html"))
-    assert "모니터링 대상 점검" in runbook_page.read_text(encoding="utf-8")
+    issue_page = next(site.rglob("3-12-grafana-alertmanager/index.html"))
+    assert "Grafana 대시보드와 Alertmanager 알림 규칙" in issue_page.read_text(encoding="utf-8")
+    runbook_page = next(site.rglob("alert-rules/index.html"))
+    assert "알림 규칙 점검" in runbook_page.read_text(encoding="utf-8")
     indexes = [
         p.read_text(encoding="utf-8")
         for p in site.rglob("index.html")
         if p.parent.name in ("issues", "runbooks")
     ]
-    assert any("3-11" in page for page in indexes) and any("monitoring-targets" in page for page in indexes)
+    assert any("3-12" in page for page in indexes) and any("alert-rules" in page for page in indexes)
     assert (clone / ".git" / "hooks" / "pre-commit").is_file()
 
 

@@ -67,9 +67,9 @@ def test_pre_commit_passes_on_kb_new_output(
     kb: Callable[..., Any], git_copy: Path, tmp_path: Path, repo_root: Path
 ) -> None:
     env = {"KB_ROOT": str(git_copy)}
-    assert kb("new", "issue", "3-11", "Spark 로그", env=env).returncode == 0
-    assert kb("new", "runbook", "history-logs", "--issue", "3-11", env=env).returncode == 0
-    files = ["issues/3-11-spark.md", "runbooks/history-logs.py", "tests/runbooks/test_history_logs.py"]
+    assert kb("new", "issue", "3-21", "Spark 로그", env=env).returncode == 0
+    assert kb("new", "runbook", "history-logs", "--issue", "3-21", env=env).returncode == 0
+    files = ["issues/3-21-spark.md", "runbooks/history-logs.py", "tests/runbooks/test_history_logs.py"]
     done = pre_commit(git_copy, tmp_path, *files)
     results = hook_results(done.stdout)
     assert results["ruff check (lint)"] == "Passed" and results["ruff format"] == "Passed", done.stdout

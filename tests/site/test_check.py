@@ -57,7 +57,7 @@ def test_malformed_front_matter_is_rejected(make_project):
         ("status: resolved", "status: done", "status: 'done' is not one of ['resolved', 'planned', 'open']"),
         ('id: "3-10"\n', "", "'id' is a required property"),
         ('id: "3-10"', "id: 310", "id: 310 is not of type 'string'"),
-        ('id: "3-10"', 'id: "3-11"', "file name must be '3-11-<slug>.md'"),
+        ('id: "3-10"', 'id: "3-21"', "file name must be '3-21-<slug>.md'"),
         (
             "date: 2026-01-03 ~ 2026-01-04",
             "date: 2026-01-04 ~ 2026-01-03",
@@ -191,7 +191,7 @@ def test_valid_links_of_every_kind_pass(make_project, sample_runbook):
 
 def test_the_writeup_template_passes_check(make_project):
     project = make_project()
-    (project.root / "issues" / "3-11-new-record.md").write_text(
-        render_template("3-11", "새 기록: 제목"), encoding="utf-8"
+    (project.root / "issues" / "3-21-new-record.md").write_text(
+        render_template("3-21", "새 기록: 제목"), encoding="utf-8"
     )
     assert _messages(project) == []
