@@ -176,3 +176,24 @@ def test_generation_removes_pages_of_deleted_sources(make_project, sample_runboo
     assert result.returncode == 0
     assert not generated.exists()
     assert "아직 런북이 없다" in (generated.parent / "index.md").read_text(encoding="utf-8")
+
+
+PLANNED = "3-11-monitoring-node-exporter-prometheus-grafana"
+
+
+def test_planned_monitoring_writeup_is_on_the_site_with_its_runbook(built_site):
+    html = _html(built_site.page("_generated", "issues", PLANNED))
+    text = _text(html)
+    assert "#3-11" in text and "계획됨" in text and "계획 단계" in text
+    # the design as #3-10 sets it: node-exporter, Prometheus Operator, Grafana under a sub-path
+    for fact in ("kube-prometheus-stack", "additionalScrapeConfigs", "serve_from_sub_path", "root_url",
+                 "routePrefix", "pve-firewall", "emptyDir", "열린 질문"):  # fmt: skip
+        assert fact in html, fact
+    assert text.count("검증 노트") >= 5
+    # the runbook is linked from the write-up and has its own page listing the write-up's parameters
+    assert 'href="../../runbooks/install-monitoring/"' in html
+    runbook = _text(_html(built_site.page("_generated", "runbooks", "install-monitoring")))
+    assert "모니터링 설치" in runbook and "inventory" in runbook and "grafana_root_url" in runbook
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", _html(built_site.page("_generated", "issues")), re.DOTALL)
+               if "#3-11" in r)  # fmt: skip
+    assert "계획됨" in row and "install-monitoring" in row
