@@ -38,7 +38,11 @@ def test_ssh_spec_jumps_through_the_bastion_with_its_keys_and_policy() -> None:
     spec = inventory_from_dict(EXAMPLE).host("pve-01").ssh_spec(bastion)
     assert spec.host == "pve-01.example.internal" and spec.port == 22 and spec.user == "ops"
     assert spec.proxy_jump == "gw@gateway.example.internal,ops@bastion.example.internal:2222"
-    assert (spec.identity_file, spec.known_hosts, spec.host_key_policy) == ("/k/id", "/k/known_hosts", "accept-new")
+    assert (spec.identity_file, spec.known_hosts, spec.host_key_policy) == (
+        "/k/id",
+        "/k/known_hosts",
+        "accept-new",
+    )
     plain = inventory_from_dict(EXAMPLE).host("pve-01").ssh_spec(BastionSpec(host="bastion.example.internal"))
     assert plain.proxy_jump == "bastion.example.internal" and plain.host_key_policy == "yes"
 
@@ -51,7 +55,10 @@ def test_ssh_spec_jumps_through_the_bastion_with_its_keys_and_policy() -> None:
         ({"hosts": [{"name": "PVE 01", "address": "a"}]}, "does not match"),
         ({"hosts": [{"name": "a", "address": "a", "exporter_port": 70000}]}, "70000"),
         ({"hosts": [{"name": "a", "address": "a", "colour": "red"}]}, "colour"),
-        ({"hosts": [{"name": "a", "address": "x"}, {"name": "a", "address": "y"}]}, "duplicate host name(s) a"),
+        (
+            {"hosts": [{"name": "a", "address": "x"}, {"name": "a", "address": "y"}]},
+            "duplicate host name(s) a",
+        ),
         ({"hosts": [{"name": "a", "address": "x"}, {"name": "b", "address": "x"}]}, "same exporter x:9100"),
         (["not", "a", "mapping"], "(top)"),
     ],
