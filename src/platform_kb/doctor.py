@@ -37,6 +37,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import UsageProblem
+from .inventory import load_inventory
 from .paths import ProjectPaths
 from .profiles import Profile, load_profile
 from .tunnel.errors import HostKeyError
@@ -208,6 +209,13 @@ TOOLS = (
     ToolSpec("ssh-keygen", "openssh-client", "creating keys and checking fingerprints"),
     ToolSpec("sshd", "openssh-server", "the lab's bastion", lab_only=True),
     ToolSpec("nginx", "nginx-light", "the lab's ingress-nginx stand-in", ("-v",), lab_only=True),
+    ToolSpec("prometheus", "prometheus", "the lab's Prometheus (install-monitoring)", lab_only=True),
+    ToolSpec(
+        "prometheus-node-exporter",
+        "prometheus-node-exporter",
+        "the lab's node-exporters (install-monitoring)",
+        lab_only=True,
+    ),
 )
 
 
@@ -503,9 +511,27 @@ def machine_checks(env: MachineEnv) -> list[Check]:
     return [check_python(env), check_java(env), *(check_tool(t, env) for t in TOOLS), check_pyspark(env)]
 
 
+def check_inventory(profile: Profile) -> Check:
+    """The profile's host inventory (``inventory:``) loads; optional: only host-level runbooks need it."""
+    if not profile.inventory:
+        return Check(
+            "inventory",
+            SKIP,
+            "the profile names no host inventory (needed by install-monitoring for hosts outside the cluster)",
+            "copy profiles/hosts.example.yaml and set `inventory:` in the profile",
+            False,
+        )
+    try:
+        inventory = load_inventory(profile.inventory)
+    except UsageProblem as exc:
+        return Check("inventory", FAIL, str(exc), "compare with profiles/hosts.example.yaml")
+    names = ", ".join(inventory.names())
+    return Check("inventory", OK, f"{len(inventory.hosts)} host(s): {names} ({inventory.path})")
+
+
 def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str | None]:
     """(checks, a bad-input message when the profile's bastion cannot be resolved)."""
-    checks = [check_identity_file(profile)]
+    checks = [check_identity_file(profile), check_inventory(profile)]
     try:
         route = resolve_bastion_route(profile, env)
     except UsageProblem as exc:

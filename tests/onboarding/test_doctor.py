@@ -75,7 +75,9 @@ def good_profile(tmp_path: Path, bastion: Sshd, client_key: Path) -> Path:
 
 
 def test_missing_ssh_is_reported_with_exit_1(kb: Callable[..., Any], tmp_path: Path) -> None:
-    path = toolbox(tmp_path, ["java", "ssh-keygen", "sshd", "nginx"])
+    path = toolbox(
+        tmp_path, ["java", "ssh-keygen", "sshd", "nginx", "prometheus", "prometheus-node-exporter"]
+    )
     result = kb("doctor", "--json", env={"PATH": str(path), "KB_DOCTOR_TOOL_DIRS": ""})
     assert result.returncode == 1, result.stderr
     checks = checks_of(result.stdout)
@@ -85,7 +87,9 @@ def test_missing_ssh_is_reported_with_exit_1(kb: Callable[..., Any], tmp_path: P
 
 
 def test_missing_ssh_table_says_how_to_fix(kb: Callable[..., Any], tmp_path: Path) -> None:
-    path = toolbox(tmp_path, ["java", "ssh-keygen", "sshd", "nginx"])
+    path = toolbox(
+        tmp_path, ["java", "ssh-keygen", "sshd", "nginx", "prometheus", "prometheus-node-exporter"]
+    )
     result = kb("doctor", env={"PATH": str(path), "KB_DOCTOR_TOOL_DIRS": ""})
     assert result.returncode == 1
     assert "FAIL" in result.stdout and "apt-get install openssh-client" in result.stdout
@@ -118,7 +122,7 @@ def test_no_lab_makes_lab_tools_optional(tmp_path: Path) -> None:
     assert report.exit_code == 0
     report = run_doctor(None, MachineEnv(**{**env.__dict__, "lab": True}), ProjectPaths(tmp_path))
     assert report.exit_code == 1
-    assert {c.name for c in report.failed} == {"java", "sshd", "nginx", "pyspark"}
+    assert {c.name for c in report.failed} == {"java", "sshd", "nginx", "prometheus", "prometheus-node-exporter", "pyspark"}
 
 
 def test_old_python_fails(tmp_path: Path) -> None:
@@ -367,3 +371,18 @@ def test_revoked_host_key_fails(
     check = checks_of(result.stdout)["bastion host key"]
     assert check["status"] == FAIL and "REVOKED" in check["detail"]
     assert result.returncode == 1
+
+
+def test_the_profile_inventory_is_checked(tmp_path: Path, good_profile: Path) -> None:
+    from platform_kb.doctor import check_inventory
+
+    data = yaml.safe_load(good_profile.read_text())
+    assert check_inventory(load_profile(str(good_profile))).status == SKIP  # optional without one
+    write_profile(good_profile, data["bastion"], inventory="hosts.yaml")
+    missing = check_inventory(load_profile(str(good_profile)))
+    assert missing.status == FAIL and "host inventory not found" in missing.detail
+    (good_profile.parent / "hosts.yaml").write_text(
+        yaml.safe_dump({"hosts": [{"name": "pve-01", "address": "pve-01.example.internal"}]})
+    )
+    found = check_inventory(load_profile(str(good_profile)))
+    assert found.status == OK and found.detail.startswith("1 host(s): pve-01")
