@@ -138,3 +138,22 @@ def test_sshd_listens_on_extra_addresses_and_names_each_in_known_hosts(tmp_path)
     lines = sshd.known_hosts_lines()
     assert [line.split()[0] for line in lines] == [f"[127.0.0.1]:{sshd.port}", f"[127.0.6.9]:{sshd.port}"]
     assert len({line.split(None, 1)[1] for line in lines}) == 1  # the same host key
+
+
+def test_up_refuses_a_busy_monitoring_port_and_leaves_nothing(tmp_path: Path) -> None:
+    """A port of the node taken by another program (here Prometheus's): `up` names it, starts nothing."""
+    import socket
+    import subprocess
+
+    from .conftest import KB, env_of, pick_settings
+
+    settings = pick_settings(tmp_path / "lab", start=200)
+    with socket.socket() as busy:
+        busy.bind((settings.node, settings.prometheus_port))
+        busy.listen()
+        done = subprocess.run([KB, "lab", "up"], env=env_of(settings), capture_output=True, text=True,
+                              timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"prometheus {settings.node}:{settings.prometheus_port}" in done.stderr
+    assert "already in use" in done.stderr
+    assert not settings.state_file.exists()  # nothing recorded: nothing was started

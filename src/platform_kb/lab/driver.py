@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .config import LabSettings
-from .processes import ProcessRecord, port_open, spawn, wait_until
+from .processes import ProcessRecord, port_bindable, port_open, spawn, wait_until
 
 STATUS_FILE = "status.json"
 SPEC_FILE = "spec.json"
@@ -75,15 +74,6 @@ class DriverLauncher(Protocol):
 # ---------------------------------------------------------------------------- the launcher
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 class SparkDriverLauncher:
     """Starts real pyspark drivers on the node address; picks each one a free UI port."""
 
@@ -100,7 +90,7 @@ class SparkDriverLauncher:
                 holder = self._taken.get(port)
                 if holder is not None and holder.poll() is None:
                     continue
-                if _port_free(self.settings.node, port):
+                if port_bindable(self.settings.node, port):
                     return port
         raise RuntimeError(f"no free Spark UI port on {self.settings.node} from {self.settings.ui_base_port}")
 

@@ -305,14 +305,21 @@ class LabManager:
             self._apply_scenario(state, scenario, duration)
             self._wait_monitoring(state, scenario)
         except BaseException as exc:
-            self.echo("lab up failed; stopping what was started")
-            try:
-                self.down()
-            except Exception as cleanup:  # report the first failure, mention the second
-                raise KbError(f"lab up failed: {exc}; and down failed too: {cleanup}") from exc
-            if isinstance(exc, KbError | KeyboardInterrupt):
-                raise
+            self._undo_failed_up(exc)
+            raise
+        return self._finish_up(state, started)
+
+    def _undo_failed_up(self, exc: BaseException) -> None:
+        """Stop what a failed ``up`` started; the caller re-raises (a KbError other than ``exc`` is raised here)."""
+        self.echo("lab up failed; stopping what was started")
+        try:
+            self.down()
+        except Exception as cleanup:  # report the first failure, mention the second
+            raise KbError(f"lab up failed: {exc}; and down failed too: {cleanup}") from exc
+        if not isinstance(exc, KbError | KeyboardInterrupt):
             raise KbError(f"lab up failed: {exc}") from exc
+
+    def _finish_up(self, state: LabState, started: float) -> LabStatus:
         state.timings["up_seconds"] = round(time.monotonic() - started, 2)
         state.save()
         return self.status()
@@ -334,17 +341,9 @@ class LabManager:
             state.save()
             self._wait_monitoring(state, scenario)
         except BaseException as exc:
-            self.echo("lab up failed; stopping what was started")
-            try:
-                self.down()
-            except Exception as cleanup:
-                raise KbError(f"lab up failed: {exc}; and down failed too: {cleanup}") from exc
-            if isinstance(exc, KbError | KeyboardInterrupt):
-                raise
-            raise KbError(f"lab up failed: {exc}") from exc
-        state.timings["up_seconds"] = round(time.monotonic() - started, 2)
-        state.save()
-        return self.status()
+            self._undo_failed_up(exc)
+            raise
+        return self._finish_up(state, started)
 
     def _exporters_match(self, state: LabState, scenario: Scenario) -> bool:
         """The scenario's exporters run (by their records) and no other exporter is recorded."""

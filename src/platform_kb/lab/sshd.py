@@ -11,28 +11,17 @@ through the bastion; :meth:`Sshd.known_hosts_lines` then names every address.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .processes import ProcessRecord, find_program, free_port, spawn, wait_for_port
+from .processes import ProcessRecord, find_program, free_port, port_bindable, spawn, wait_for_port
 
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
 
 
 def find_sshd() -> str:
     return find_program(SSHD_CANDIDATES, "sshd", "openssh-server")
-
-
-def port_bindable(host: str, port: int) -> bool:
-    """True when ``host:port`` can be bound now (nothing listens there)."""
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def generate_key(path: Path, comment: str = "platform-kb-lab", key_type: str = "ed25519") -> Path:
