@@ -91,6 +91,7 @@ class FindingRecord:
     fix: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     step: str | None = None
+    remedies: list[dict[str, Any]] = field(default_factory=list)  # platform_kb.remedies.Remedy.to_json()
 
 
 @dataclass
@@ -323,6 +324,7 @@ class Runbook:
         detail: str = "",
         evidence: dict[str, Any] | None = None,
         fix: str = "",
+        remedies: Any = (),
     ) -> FindingRecord:
         """Record a finding with a stable id; severity ``error`` makes the run ``failed``."""
         if severity not in SEVERITIES:
@@ -339,6 +341,7 @@ class Runbook:
             fix=str(fix or ""),
             evidence=_jsonable(evidence or {}),
             step=self.current_step,
+            remedies=[_jsonable(r.to_json() if hasattr(r, "to_json") else dict(r)) for r in remedies],
         )
         self.state.findings.append(record)
         self._flush()

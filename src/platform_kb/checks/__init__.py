@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..remedies import Remedy
+
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -26,6 +28,7 @@ class Finding:
     detail: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     fix: str = ""
+    remedies: tuple[Remedy, ...] = ()  # the fix as data (platform_kb.remedies), for `kb lab apply-fix`
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -42,6 +45,7 @@ class Finding:
             "detail": self.detail,
             "evidence": dict(self.evidence),
             "fix": self.fix,
+            "remedies": [r.to_json() for r in self.remedies],
         }
 
 
