@@ -59,6 +59,7 @@ def test_state_file_follows_every_mutation(tmp_path: Path, monkeypatch: pytest.M
             "fix": "고친다",
             "evidence": {"path": "/x"},
             "step": "점검 실패",
+            "remedies": [],
         }
     ]
     assert data["secrets"] == ["env:KB_UNIT_SECRET"]
