@@ -1,11 +1,17 @@
 # %% [markdown]
 # # Spark UI 인그레스 진단 (#3-10)
 #
-# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10에서 이틀 걸려
-# 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 바꿀지 알려 줍니다: Airflow가 붙인 이름 접미사,
-# 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
-# `//jobs/` 리다이렉트와 깨진 CSS/JS, proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락.
-# 정상이면 발견 사항 없이 지금 동작하는 주소를 알려 줍니다. 아무것도 바꾸지 않습니다(읽기 전용).
+# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10(배포를 포함해
+# 이틀에 걸친 작업)에서 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 어디서 바꿀지 알려 줍니다: Airflow가 붙인
+# 이름 접미사, 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
+# `//jobs/` 리다이렉트와 깨진 CSS/JS(값이 DAG의 sparkConf에서 왔는지 Helm 값 urlFormat에서 왔는지 구분),
+# proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락, #3-10 기록의 `rewrite-target: /`가 만드는 리다이렉트 반복.
+#
+# **정상 판정은 긍정적 근거로만 합니다.** 접두사 주소를 브라우저처럼 열어(리다이렉트를 따라가되 `//host/`는 터널 밖,
+# 같은 주소로 돌아오면 반복, 최대 10번) 접두사 안의 200 페이지에 닿고, 그 페이지의 모든 CSS/JS가 200과 HTML이 아닌
+# 형식으로 받아질 때만 "정상"이라고 합니다. 그렇지 않은데 아는 원인에 맞지 않으면 `ui-broken-unexplained`로 근거와 함께
+# 보고합니다(종료 코드 1). "지금 동작하는 주소"도 같은 확인에서 나옵니다. 아무것도 바꾸지 않습니다(읽기 전용) —
+# 발견 사항마다 기계가 읽는 고침(remedy)이 기록에 남고, 랩에서는 `kb lab apply-fix <기록>`이 그것을 적용합니다.
 #
 # ## 준비물
 #
@@ -24,7 +30,11 @@
 # | `proxybase-root` | proxyBase가 `/` → `Location: //jobs/`, CSS/JS가 `//static/...` |
 # | `proxybase-mismatch` | proxyBase가 Ingress 접두사와 다름 → 링크와 CSS/JS가 인그레스 밖 |
 # | `missing-rewrite` | Ingress 경로에 접두사가 있는데 rewrite-target이 없음 |
-# | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 |
+# | `rewrite-to-single-target` | `rewrite-target: /`(캡처 그룹 없음)가 접두사 아래 모든 경로를 `/`로 보냄 → 리다이렉트 반복 (#3-10의 문자 그대로의 해결책) |
+# | `redirect-loop` | 위 원인에 해당하지 않는 리다이렉트 반복 |
+# | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 (200이어도 HTML이면 깨짐) |
+# | `x-forwarded-prefix-ignored` | `x-forwarded-prefix`는 Spark가 읽지 않는 헤더 (UI가 동작하면 info) |
+# | `ui-broken-unexplained` | UI가 브라우저처럼 열리지 않는데 아는 원인이 없음 — 근거가 곧 새 발견 |
 # | `app-not-found`, `ingress-not-found` | 앱 또는 그 UI Ingress가 없음 |
 
 # %% tags=["parameters"]
@@ -156,6 +166,8 @@ with rb.step("터널로 HTTP 확인") as step:
     if obs.ingress is None and not url:
         step.skip("요청할 Ingress 경로도, 시도한 주소도 없음")
     ui.probe_ui(prober, obs)
+    if obs.visit is not None:
+        rb.table([obs.visit.evidence()], title="접두사 주소를 브라우저처럼 열기 (판정의 근거)")
     rb.table(ui.probe_rows(obs), title="요청과 응답 (리다이렉트는 따라가지 않음)")
     if obs.assets:
         broken = sum(a.broken for a in obs.assets)
@@ -192,6 +204,7 @@ with rb.step("History Server 확인") as step:
 # ## 8. 진단
 #
 # 근거가 성립하는 발견 사항만 기록합니다. 여러 개가 동시에 성립할 수 있습니다(예: proxyBase가 `/`이면 CSS/JS도 깨짐).
+# "정상"과 "지금 동작하는 주소"는 6단계의 브라우저식 확인 하나에서 나오므로 서로 어긋나지 않습니다.
 
 # %%
 with rb.step("진단"):
@@ -203,8 +216,8 @@ with rb.step("진단"):
         rb.say(f"**지금 동작하는 주소:** {working}")
     else:
         rb.say(f"**지금은 터널로 온전히 동작하는 주소가 없습니다.** 고친 뒤 주소: {ui.fixed_url(obs)}")
-    if not findings:
-        rb.say("발견 사항 없음: Spark UI가 인그레스 뒤에서 정상입니다.")
+    if obs.ui_works() and not any(f.severity == "error" for f in findings):
+        rb.say("Spark UI가 인그레스 뒤에서 정상입니다: 페이지와 모든 CSS/JS가 브라우저처럼 로드됐습니다.")
 
 # %%
 prober.close()

@@ -6,7 +6,12 @@ references. Check modules (:mod:`platform_kb.checks.spark_ui`) turn these result
 
 Rules the prober keeps:
 
-* Redirects are never followed: the ``Location`` header is the evidence.
+* :meth:`Prober.get` never follows redirects: the ``Location`` header is the evidence.
+  :meth:`Prober.visit` is the one page probe that decides whether a page *works*: it follows
+  redirects the way a browser resolves them (a ``//host/...`` Location leaves the host; a URL that
+  comes back is a loop; at most :data:`MAX_REDIRECTS` hops), ends on a 200 HTML page, and loads every
+  stylesheet and script that page references (resolved against the page, ``<base href>`` honoured),
+  each of which must end in 200 with a non-HTML content type. "Works" is positive evidence only.
 * Resources are resolved against the page URL exactly as a browser resolves them (RFC 3986, the
   page's ``<base href>`` honoured). ``//jobs/`` is protocol-relative: it names the *host* ``jobs``.
 * Traffic stays on loopback (the tunnel's local end). A URL whose host is not a loopback address
@@ -30,6 +35,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 MAX_BODY_BYTES = 4_000_000
 USER_AGENT = "platform-kb-probe/1"
 BROWSER_CONNECTIONS = 6  # parallel connections per host, as browsers open them
+MAX_REDIRECTS = 10  # hops a visit follows (Chromium gives up after 20; a loop is caught earlier)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -194,6 +200,102 @@ def why_not_requested(url: str) -> str | None:
     return None
 
 
+def _is_html(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class Redirects:
+    """A request and the redirects a browser would follow from it, in order (the last answered)."""
+
+    hops: tuple[HttpResult, ...]
+    outcome: str  # "answered" | "left-host" | "loop" | "too-many-redirects"
+    next_url: str | None = None  # where the last Location pointed when the chain was cut
+
+    @property
+    def final(self) -> HttpResult | None:
+        return self.hops[-1] if self.hops else None
+
+    def describe(self) -> str:
+        """``GET /a → 302 → /b → 200`` — the chain as a finding quotes it."""
+        parts = []
+        for hop in self.hops:
+            parts.append(f"{hop.path} {hop.status if hop.status is not None else '(응답 없음)'}")
+        text = " → ".join(parts)
+        if self.next_url is not None:
+            text += f" → {self.next_url} ({_CUT_REASON[self.outcome]})"
+        return text
+
+
+_CUT_REASON = {
+    "left-host": "터널 밖 호스트: 따라가지 않음",
+    "loop": "앞서 요청한 주소: 리다이렉트 반복",
+    "too-many-redirects": f"{MAX_REDIRECTS}번 넘게 리다이렉트",
+    "answered": "",
+}
+
+
+def _asset_problem(chain: Redirects) -> str | None:
+    final = chain.final
+    if chain.outcome != "answered" or final is None:
+        return f"{chain.describe()}"
+    if final.status != 200:
+        return final.status_line if len(chain.hops) == 1 else f"{chain.describe()}: {final.status_line}"
+    if _is_html(final.content_type):
+        return f"{final.status_line}인데 HTML 문서({final.content_type})입니다 — CSS/JS가 아닙니다"
+    return None
+
+
+@dataclass(frozen=True)
+class PageVisit:
+    """A page opened as a browser opens it (:meth:`Prober.visit`): the verdict ``works`` and its evidence."""
+
+    url: str
+    redirects: Redirects
+    outcome: str  # "loaded" or why not: left-host, loop, too-many-redirects, no-answer, http-error, not-html, outside-prefix
+    assets: tuple[AssetResult, ...] = ()
+
+    @property
+    def final(self) -> HttpResult | None:
+        return self.redirects.final
+
+    @property
+    def loaded(self) -> bool:
+        return self.outcome == "loaded"
+
+    @property
+    def broken_assets(self) -> list[AssetResult]:
+        return [a for a in self.assets if a.broken]
+
+    @property
+    def works(self) -> bool:
+        """The page loaded inside its prefix and every stylesheet and script it references loaded."""
+        return self.loaded and not self.broken_assets
+
+    def evidence(self) -> dict[str, Any]:
+        evidence: dict[str, Any] = {
+            "브라우저처럼 열기": self.redirects.describe(),
+            "결과": OUTCOME_TEXT[self.outcome],
+        }
+        if self.loaded:
+            evidence["CSS/JS"] = f"{len(self.assets) - len(self.broken_assets)}/{len(self.assets)}개 로드됨"
+            for i, a in enumerate(self.broken_assets[:3], 1):
+                evidence[f"깨진 CSS/JS {i}"] = f"{a.asset.ref} → {a.problem}"
+        return evidence
+
+
+OUTCOME_TEXT = {
+    "loaded": "페이지 로드됨",
+    "left-host": "리다이렉트가 터널 밖 호스트로 나감",
+    "loop": "리다이렉트가 같은 주소로 되돌아옴(무한 반복)",
+    "too-many-redirects": f"리다이렉트 {MAX_REDIRECTS}번 초과",
+    "no-answer": "응답 없음",
+    "http-error": "200이 아닌 응답으로 끝남",
+    "not-html": "HTML 페이지가 아님",
+    "outside-prefix": "접두사 밖의 페이지로 끝남",
+}
+
+
 class Prober:
     """GET-only HTTP client for the tunnel's local end; never follows redirects, never leaves loopback."""
 
@@ -283,5 +385,52 @@ class Prober:
             return AssetResult(ref, url, None, refused)
         # same origin as the page: the browser sends the page's Host too
         host = page.host_header if origin(url) == origin(page.url) else None
-        result = self.get(url, host=host, keep_body=False)
-        return AssetResult(ref, url, result, None if result.ok else result.status_line)
+        chain = self.follow(url, host=host, keep_body=False)
+        return AssetResult(ref, url, chain.final, _asset_problem(chain))
+
+    def follow(self, url: str, host: str | None = None, keep_body: bool = True) -> Redirects:
+        """GET ``url`` and follow its redirects as a browser does, never leaving loopback.
+
+        Stops on the first answer that is not a redirect, on a Location off the tunnel (``//jobs/`` is
+        the host ``jobs``: reported, not requested), on a URL seen before (a loop) or after
+        :data:`MAX_REDIRECTS` hops. The ``Host`` header goes along while the origin stays the same.
+        """
+        hops: list[HttpResult] = []
+        seen: set[str] = set()
+        current, current_host = url, host
+        while True:
+            seen.add(current)
+            result = self.get(current, host=current_host, keep_body=keep_body)
+            hops.append(result)
+            if not (result.redirect and result.location):
+                return Redirects(tuple(hops), "answered")
+            target = resolve(result.url, result.location)
+            if why_not_requested(target):
+                return Redirects(tuple(hops), "left-host", target)
+            if target in seen:
+                return Redirects(tuple(hops), "loop", target)
+            if len(hops) > MAX_REDIRECTS:
+                return Redirects(tuple(hops), "too-many-redirects", target)
+            if origin(target) != origin(current):
+                current_host = None
+            current = target
+
+    def visit(self, url: str, host: str | None = None, inside: str | None = None) -> PageVisit:
+        """Open ``url`` as a browser would: redirects, the page, every stylesheet and script.
+
+        ``inside`` is the path prefix the page must end under (e.g. the Ingress prefix); a page that
+        loads elsewhere is outcome ``outside-prefix``.
+        """
+        chain = self.follow(url, host=host)
+        final = chain.final
+        if chain.outcome != "answered" or final is None:
+            return PageVisit(url, chain, chain.outcome)
+        if final.status is None:
+            return PageVisit(url, chain, "no-answer")
+        if final.status != 200:
+            return PageVisit(url, chain, "http-error")
+        if not _is_html(final.content_type):
+            return PageVisit(url, chain, "not-html")
+        if inside is not None and not urlsplit(final.url).path.startswith(inside):
+            return PageVisit(url, chain, "outside-prefix")
+        return PageVisit(url, chain, "loaded", tuple(self.assets(final)))

@@ -402,3 +402,34 @@ def test_registry_is_injectable(store):
     with pytest.raises(ValueError):
         registry.register(Handler("record", "pods", frozenset({"ADDED"}), record))
     assert {h.id for h in default_registry()} >= {"submit", "cleanup"}
+
+
+@pytest.mark.parametrize(
+    ("version", "mode", "base"),
+    [
+        ("2.3.0", "keep-user", "/"),  # v2.3.0+ keeps the DAG's hand-set value (PR #2599)
+        ("2.2.1", "lost", "/"),  # the #2597 regression: the operator's values never reach the driver
+        ("2.2.0", "overwrite", "/spark-ui/spark/long-test"),  # before 2.2.1: set over the app's (#1772)
+    ],
+)
+def test_proxy_conf_per_operator_version(version, mode, base):
+    from platform_kb.lab.operator import operator_spark_conf
+
+    settings = OperatorSettings(url_format=PATH_FORMAT, version=version)
+    assert settings.proxy_conf_mode == mode
+    app = build_application("long-test", "spark", 5)
+    app["spec"].setdefault("sparkConf", {})["spark.ui.proxyBase"] = "/"
+    injected = operator_spark_conf(app, settings)
+    driver = {**app["spec"]["sparkConf"], **(injected if settings.proxy_conf_reaches_driver else {})}
+    assert driver["spark.ui.proxyBase"] == base
+
+
+def test_url_format_without_a_path_injects_nothing_but_exactly_slash_does():
+    from platform_kb.lab.operator import operator_spark_conf
+
+    app = build_application("long-test", "spark", 5)
+    assert operator_spark_conf(app, OperatorSettings(url_format="spark.example.internal")) == {}
+    assert operator_spark_conf(app, OperatorSettings(url_format="/")) == {
+        "spark.ui.proxyBase": "/",
+        "spark.ui.proxyRedirectUri": "/",
+    }

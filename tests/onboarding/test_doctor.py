@@ -122,7 +122,14 @@ def test_no_lab_makes_lab_tools_optional(tmp_path: Path) -> None:
     assert report.exit_code == 0
     report = run_doctor(None, MachineEnv(**{**env.__dict__, "lab": True}), ProjectPaths(tmp_path))
     assert report.exit_code == 1
-    assert {c.name for c in report.failed} == {"java", "sshd", "nginx", "prometheus", "prometheus-node-exporter", "pyspark"}
+    assert {c.name for c in report.failed} == {
+        "java",
+        "sshd",
+        "nginx",
+        "prometheus",
+        "prometheus-node-exporter",
+        "pyspark",
+    }
 
 
 def test_old_python_fails(tmp_path: Path) -> None:

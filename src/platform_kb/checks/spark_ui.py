@@ -32,7 +32,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..errors import KbError
-from ..probes import AssetResult, HttpResult, Prober, is_loopback_host, resolve
+from ..probes import AssetResult, HttpResult, PageVisit, Prober, is_loopback_host, resolve
+from ..remedies import Remedy
 from . import Finding
 
 APP_LABEL = "sparkoperator.k8s.io/app-name"
@@ -41,6 +42,7 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 UI_PORT_NAME = "spark-driver-ui-port"
 REWRITE_ANNOTATION = "nginx.ingress.kubernetes.io/rewrite-target"
 USE_REGEX_ANNOTATION = "nginx.ingress.kubernetes.io/use-regex"
+X_FORWARDED_PREFIX_ANNOTATION = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 # driveringress.go: a URL path other than "" and "/" becomes "<path>(/|$)(.*)" with rewrite-target "/$2"
 CAPTURE_SUFFIX = "(/|$)(.*)"
 PROXY_BASE = "spark.ui.proxyBase"
@@ -73,6 +75,9 @@ class AppInfo:
     ui_ingress_name: str | None = None
     ui_ingress_address: str | None = None
     error_message: str | None = None
+    ingress_annotations: dict[str, str] = field(
+        default_factory=dict
+    )  # spec.sparkUIOptions.ingressAnnotations
 
     @classmethod
     def from_object(cls, obj: dict[str, Any]) -> AppInfo:
@@ -90,6 +95,10 @@ class AppInfo:
             ui_ingress_name=driver.get("webUIIngressName") or None,
             ui_ingress_address=driver.get("webUIIngressAddress") or None,
             error_message=app_state.get("errorMessage") or None,
+            ingress_annotations={
+                str(k): str(v)
+                for k, v in ((spec.get("sparkUIOptions") or {}).get("ingressAnnotations") or {}).items()
+            },
         )
 
     @property
@@ -483,6 +492,7 @@ class Observations:
     tried: HttpResult | None = None
     unsuffixed: HttpResult | None = None
     history: HistoryInfo | None = None
+    visit: PageVisit | None = None  # the prefix opened as a browser would: the one verdict of "works"
 
     @property
     def expected(self) -> UiConf | None:
@@ -522,25 +532,9 @@ class Observations:
         )
 
     def ui_works(self) -> bool:
-        """The jobs page and all its CSS/JS load through the tunnel, and the prefix redirects inside it."""
-        if not (self.jobs and self.jobs.ok and self.assets and not any(a.broken for a in self.assets)):
-            return False
-        if self.prefix is None:
-            return False
-        if self.prefix.ok:
-            return True
-        return bool(
-            self.prefix.redirect and self.ingress and _stays_under(self.prefix.location, self.ingress.prefix)
-        )
-
-
-def _stays_under(location: str | None, prefix: str) -> bool:
-    if not location:
-        return False
-    parts = urlsplit(location)
-    if location.startswith("//") or (parts.netloc and not is_loopback_host(parts.hostname)):
-        return False
-    return (parts.path.rstrip("/") + "/").startswith(prefix)
+        """Positive evidence only: the prefix, opened as a browser opens it, ends on a 200 page inside
+        the prefix and every stylesheet and script of that page loads (:meth:`Prober.visit`)."""
+        return self.visit is not None and self.visit.works
 
 
 def working_url(obs: Observations) -> str | None:
@@ -607,15 +601,25 @@ def check_app_name_suffix(obs: Observations) -> Finding | None:
         severity="warning" if exact_exists else "error",
         title=f"`{obs.app_name}`가 아니라 `{obs.app.name}`가 실행 중입니다 (Airflow 난수 접미사)",
         detail=(
-            "Airflow `SparkKubernetesOperator(random_name_suffix=True)`(provider 10.0.0부터 기본값)가 이름 뒤에 "
+            "Airflow `SparkKubernetesOperator`가 이름 뒤에 "
             "`-` + 8자리 `[a-z0-9]` 접미사를 붙여 SparkApplication을 만들었습니다. spark-operator는 이 이름으로 "
-            "UI Service·Ingress와 URL 경로를 만들기 때문에, DAG에 적은 이름으로 만든 주소는 어떤 Ingress 규칙에도 맞지 않습니다."
+            "UI Service·Ingress와 URL 경로를 만들기 때문에, DAG에 적은 이름으로 만든 주소는 어떤 Ingress 규칙에도 맞지 않습니다. "
+            "`random_name_suffix`(기본값 True)는 `apache-airflow-providers-cncf-kubernetes` 10.0.0부터 실제로 적용됩니다"
+            "(apache/airflow PR #43847, issue #43800): 그 전 버전(예: 9.0.1)은 값과 상관없이 항상 접미사를 붙입니다."
         ),
         evidence=evidence,
         fix=(
-            "DAG에서 `SparkKubernetesOperator(..., random_name_suffix=False)`로 이름을 고정하거나(같은 이름의 이전 "
+            "DAG에서 `SparkKubernetesOperator(..., random_name_suffix=False)`로 이름을 고정하거나(provider 10.0.0 이상 필요, 같은 이름의 이전 "
             "SparkApplication은 `delete_on_termination=True`(기본값)로 지워지게 두세요), 접미사가 붙은 이름을 쓰세요. "
             + _now_or_none(obs)
+        ),
+        remedies=(
+            Remedy(
+                "dag-operator-args",
+                {"namespace": obs.namespace, "application": obs.app_name},
+                {"set": {"random_name_suffix": False}},
+                "DAG의 SparkKubernetesOperator에 random_name_suffix=False",
+            ),
         ),
     )
 
@@ -641,6 +645,7 @@ def check_ingress_not_found(obs: Observations) -> Finding | None:
             f'`controller.uiIngress.urlFormat="{SUGGESTED_URL_PATH}"`로 spark-operator를 업그레이드하고 잡을 다시 '
             f"제출하세요. 고친 뒤 주소: {fixed_url(obs)}"
         ),
+        remedies=(_url_format_remedy(obs, enable=True),),
     )
 
 
@@ -716,6 +721,11 @@ def check_no_ready_endpoints(obs: Observations) -> Finding | None:
             f"드라이버 파드 상태와 로그를 보세요: `kubectl -n {obs.namespace} get pods -l {APP_LABEL}={obs.app.name},"
             f"{ROLE_LABEL}=driver`, `kubectl -n {obs.namespace} describe sparkapplication {obs.app.name}`."
         )
+    remedies = (
+        (Remedy("use-url", {}, {"url": history.ui_url}, "끝난 앱의 UI는 History Server에서"),)
+        if history is not None and history.ui_url and history.found
+        else ()
+    )
     return Finding(
         id="no-ready-endpoints",
         severity="error",
@@ -724,6 +734,7 @@ def check_no_ready_endpoints(obs: Observations) -> Finding | None:
         + " ingress-nginx는 엔드포인트가 없는 백엔드에 `503 Service Temporarily Unavailable`을 돌려줍니다.",
         evidence=evidence,
         fix=fix,
+        remedies=remedies,
     )
 
 
@@ -737,6 +748,41 @@ def _root_evidence(obs: Observations) -> dict[str, Any]:
     return evidence
 
 
+def _hand_set(obs: Observations, key: str) -> bool:
+    """``key`` is in the SparkApplication's own ``spec.sparkConf`` (the DAG set it, not the operator)."""
+    return obs.app is not None and key in obs.app.spark_conf
+
+
+def _app_target(obs: Observations) -> dict[str, str]:
+    return {"namespace": obs.namespace, "application": obs.app_name}
+
+
+def _url_format_remedy(obs: Observations, enable: bool = False) -> Remedy:
+    host = obs.ingress.host if obs.ingress else ""
+    values: dict[str, Any] = {
+        "controller.uiIngress.urlFormat": (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH
+    }
+    if enable:
+        values = {"controller.uiIngress.enable": True, **values}
+    return Remedy(
+        "operator-values",
+        {"release": "spark-operator", "namespace": "spark-operator"},
+        {"set": values},
+        "spark-operator Helm 값 controller.uiIngress.urlFormat에 경로를 넣고 앱을 다시 제출",
+    )
+
+
+def _drop_hand_set_remedy(obs: Observations, keys: list[str]) -> Remedy:
+    return Remedy(
+        "spark-conf",
+        _app_target(obs),
+        {"unset": keys},
+        "DAG의 sparkConf에서 "
+        + ", ".join(keys)
+        + "를 지우고 다시 제출 (spark-operator v2.3+가 Ingress 경로로 넣음)",
+    )
+
+
 def check_proxybase_root(obs: Observations) -> Finding | None:
     conf = obs.conf
     conf_root = conf is not None and conf.proxy_base is not None and conf.proxy_base.strip() == "/"
@@ -747,9 +793,15 @@ def check_proxybase_root(obs: Observations) -> Finding | None:
     if conf is not None:
         evidence[f"{PROXY_BASE} ({conf.source})"] = _shown(conf.proxy_base)
         evidence[f"{PROXY_REDIRECT_URI} ({conf.source})"] = _shown(conf.proxy_redirect_uri)
+    if obs.app is not None:
+        evidence[f"SparkApplication spec.sparkConf의 {PROXY_BASE}"] = _shown(
+            obs.app.spark_conf.get(PROXY_BASE)
+        )
     if obs.ingress is not None:
         evidence["Ingress 경로"] = obs.ingress.path or "(없음)"
     evidence.update(http_evidence)
+    if _hand_set(obs, PROXY_BASE):
+        return _proxybase_root_from_dag(obs, evidence)
     host = obs.ingress.host if obs.ingress else ""
     url_format = (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH
     return Finding(
@@ -757,17 +809,46 @@ def check_proxybase_root(obs: Observations) -> Finding | None:
         severity="error",
         title="`spark.ui.proxyBase`가 `/`라서 링크와 리다이렉트가 `//jobs/`가 됩니다",
         detail=(
-            "urlFormat에 경로가 없으면(`/`) spark-operator v2.3+가 `spark.ui.proxyBase=/`와 "
-            "`spark.ui.proxyRedirectUri=/`를 넣습니다. Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙이므로 "
+            "urlFormat의 경로가 정확히 `/`이면 spark-operator v2.3+가 `spark.ui.proxyBase=/`와 "
+            "`spark.ui.proxyRedirectUri=/`를 넣습니다(경로가 아예 없는 urlFormat은 아무것도 넣지 않음; "
+            "kubeflow/spark-operator `internal/controller/sparkapplication/controller.go`). 이 앱의 sparkConf에는 "
+            "proxyBase가 없으니 값은 오퍼레이터가 넣은 것입니다. Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙이므로 "
             "`/` + `/jobs/` = `//jobs/`가 되고, 브라우저는 이를 프로토콜 상대 주소로 읽어 **호스트 `jobs`**로 갑니다. "
             "CSS/JS(`//static/...`)도 호스트 `static`에서 찾다가 실패해 화면이 깨집니다."
         ),
         evidence=evidence,
         fix=(
             f'Helm 값 `controller.uiIngress.urlFormat`에 경로를 넣으세요: `"{url_format}"` — 그러면 오퍼레이터가 '
-            "Ingress에 `(/|$)(.*)` 경로와 `rewrite-target: /$2`를 만들고 proxyBase를 그 경로로 맞춥니다. "
+            "Ingress에 `(/|$)(.*)` 경로와 `rewrite-target: /$2`를 만들고 proxyBase를 그 경로로 맞춥니다(앱을 다시 제출). "
             + _now_or_none(obs)
         ),
+        remedies=(_url_format_remedy(obs),),
+    )
+
+
+def _proxybase_root_from_dag(obs: Observations, evidence: dict[str, Any]) -> Finding:
+    keys = [k for k in (PROXY_BASE, PROXY_REDIRECT_URI) if _hand_set(obs, k)]
+    prefix = obs.ingress.url_path if obs.ingress and obs.ingress.has_prefix else None
+    instead = f' 또는 `{PROXY_BASE}: "{prefix}"`로 맞추세요' if prefix else ""
+    return Finding(
+        id="proxybase-root",
+        severity="error",
+        title="DAG의 sparkConf에 손으로 넣은 `spark.ui.proxyBase=/` 때문에 링크와 리다이렉트가 `//jobs/`가 됩니다",
+        detail=(
+            "이 값은 SparkApplication의 `spec.sparkConf`, 곧 DAG(`SparkKubernetesOperator`의 템플릿)에 있습니다. "
+            "spark-operator v2.3+는 사용자가 넣은 proxyBase를 덮어쓰지 않으므로(kubeflow/spark-operator PR #2599, "
+            "`internal/controller/sparkapplication/controller.go`) Helm 값 urlFormat을 바꿔도 달라지지 않습니다. "
+            "Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙여 `/` + `/jobs/` = `//jobs/`가 되고, 브라우저는 이를 "
+            "**호스트 `jobs`**로 읽습니다. CSS/JS(`//static/...`)도 깨집니다."
+        ),
+        evidence=evidence,
+        fix=(
+            "DAG의 `sparkConf`에서 "
+            + ", ".join(f"`{k}`" for k in keys)
+            + f"를 지우세요(spark-operator v2.3+가 Ingress 경로로 넣어 줍니다){instead}. 그리고 잡을 다시 제출하세요. "
+            "Helm 값 `controller.uiIngress.urlFormat`은 바꿀 필요가 없습니다. " + _now_or_none(obs)
+        ),
+        remedies=(_drop_hand_set_remedy(obs, keys),),
     )
 
 
@@ -805,8 +886,14 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
         detail=(
             "Spark는 페이지의 모든 링크·CSS/JS·리다이렉트 앞에 proxyBase를 붙입니다. 이 값이 Ingress 접두사와 다르면 "
             "브라우저가 요청하는 주소(예: `<proxyBase>/static/...`, `<proxyBase>/jobs/`)가 Ingress 규칙에 걸리지 않아 "
-            "404가 되고 CSS/JS가 빠진 화면이 됩니다. (spark-operator v2.0–v2.2는 proxyBase를 드라이버에 전달하지 못해 "
-            "설정 안 됨으로 보일 수 있습니다 — v2.3.0에서 고쳐짐.)"
+            "404가 되고 CSS/JS가 빠진 화면이 됩니다. "
+            + (
+                "이 값은 DAG가 SparkApplication의 `spec.sparkConf`에 넣은 것이고, spark-operator v2.3+는 사용자가 넣은 "
+                "값을 그대로 둡니다."
+                if _hand_set(obs, PROXY_BASE)
+                else "(spark-operator v2.2.1만 proxyBase를 spark-submit 뒤에 넣어 드라이버가 받지 못했습니다 — "
+                "kubeflow/spark-operator issue #2597, v2.3.0의 PR #2599에서 고쳐짐. 그 전 버전은 제출 전에 넣었습니다.)"
+            )
         ),
         evidence=evidence,
         fix=(
@@ -814,6 +901,18 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
             f'또는 `{PROXY_BASE}: "{ingress.url_path}"`와 `{PROXY_REDIRECT_URI}: "/"`로 맞추세요. '
             + _now_or_none(obs)
         ),
+        remedies=(_proxybase_mismatch_remedy(obs, ingress),),
+    )
+
+
+def _proxybase_mismatch_remedy(obs: Observations, ingress: IngressInfo) -> Remedy:
+    if _hand_set(obs, PROXY_BASE):
+        return _drop_hand_set_remedy(obs, [k for k in (PROXY_BASE, PROXY_REDIRECT_URI) if _hand_set(obs, k)])
+    return Remedy(
+        "spark-conf",
+        _app_target(obs),
+        {"set": {PROXY_BASE: ingress.url_path, PROXY_REDIRECT_URI: "/"}},
+        "DAG의 sparkConf에 proxyBase를 Ingress 경로로 (spark-operator v2.2.1이 넣지 못한 값)",
     )
 
 
@@ -859,6 +958,28 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
             "Spark는 `X-Forwarded-Prefix`를 읽지 않으니 proxyBase가 접두사와 같아야 합니다. "
             + _now_or_none(obs)
         ),
+        remedies=(_rewrite_remedy(obs, ingress),),
+    )
+
+
+def _annotation_source(obs: Observations, key: str) -> str:
+    """Where the annotation is written: the app's sparkUIOptions, or by hand on the Ingress."""
+    return "application" if obs.app is not None and key in obs.app.ingress_annotations else "hand-edit"
+
+
+def _rewrite_remedy(obs: Observations, ingress: IngressInfo) -> Remedy:
+    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}}
+    if not ingress.path.endswith(CAPTURE_SUFFIX):
+        patch["path"] = ingress.url_path + CAPTURE_SUFFIX
+    return Remedy(
+        "ingress-annotations",
+        {
+            "namespace": obs.namespace,
+            "name": ingress.name,
+            "source": _annotation_source(obs, REWRITE_ANNOTATION),
+        },
+        patch,
+        f"UI Ingress의 {REWRITE_ANNOTATION}를 /$2로 (경로 {ingress.url_path}{CAPTURE_SUFFIX})",
     )
 
 
@@ -894,6 +1015,164 @@ def check_static_assets(obs: Observations) -> Finding | None:
     )
 
 
+def _single_target(ingress: IngressInfo) -> bool:
+    """A rewrite-target with no capture reference (``$1``, ``$2``) on a prefix: every path → one target."""
+    target = ingress.rewrite_target
+    return ingress.has_prefix and target is not None and re.search(r"\$\d", target) is None
+
+
+def _visit_evidence(obs: Observations) -> dict[str, Any]:
+    return dict(obs.visit.evidence()) if obs.visit is not None else {}
+
+
+def check_rewrite_to_single_target(obs: Observations) -> Finding | None:
+    """#3-10's literal fix: ``rewrite-target: /`` on the operator's ``<prefix>(/|$)(.*)`` path.
+
+    ingress-nginx (kubernetes/ingress-nginx ``internal/ingress/controller/template/template.go``,
+    ``buildProxyPass``) writes ``rewrite "(?i)<path>" <target> break;``: without ``$2`` every request
+    under the prefix reaches Spark as ``<target>``. Spark answers ``/`` with ``302 <proxyBase>/jobs/``,
+    which comes back as ``/`` again: a redirect loop, and every CSS/JS request gets the same redirect.
+    """
+    ingress = obs.ingress
+    if ingress is None or not _single_target(ingress) or obs.ui_works():
+        return None
+    evidence: dict[str, Any] = {
+        "Ingress 경로": f"{ingress.path} ({ingress.main.path_type or '-'})",
+        REWRITE_ANNOTATION: ingress.rewrite_target,
+    }
+    if X_FORWARDED_PREFIX_ANNOTATION in ingress.annotations:
+        evidence[X_FORWARDED_PREFIX_ANNOTATION] = ingress.annotations[X_FORWARDED_PREFIX_ANNOTATION]
+    evidence.update(_visit_evidence(obs))
+    if obs.jobs is not None:
+        evidence[f"GET {obs.jobs.path}"] = obs.jobs.evidence()
+    source = _annotation_source(obs, REWRITE_ANNOTATION)
+    where = (
+        "SparkApplication의 `spec.sparkUIOptions.ingressAnnotations`(DAG)에서"
+        if source == "application"
+        else f"Ingress에서 직접(`kubectl -n {obs.namespace} annotate ingress {ingress.name} --overwrite '{REWRITE_ANNOTATION}=/$2'`)"
+    )
+    return Finding(
+        id="rewrite-to-single-target",
+        severity="error",
+        title=f"`{REWRITE_ANNOTATION}: {ingress.rewrite_target}`이 접두사 아래의 모든 경로를 한 주소로 보냅니다",
+        detail=(
+            f"Ingress 경로 `{ingress.path}` 아래의 요청은 rewrite-target에 캡처 그룹(`$2`)이 없으면 전부 "
+            f"`{ingress.rewrite_target}`로 바뀌어 드라이버에 갑니다. Spark는 `/`를 `<proxyBase>/jobs/`로 돌려보내고, "
+            "그 주소가 다시 `/`로 바뀌어 리다이렉트가 끝없이 반복됩니다. CSS/JS 요청도 모두 같은 리다이렉트를 받습니다. "
+            "#3-10 기록의 `rewrite-target: /` + `x-forwarded-prefix` 조합이 이 상태입니다"
+            "(`x-forwarded-prefix`는 Spark가 읽지 않는 `X-Forwarded-Prefix` 헤더만 더합니다)."
+        ),
+        evidence=evidence,
+        fix=(
+            f"rewrite-target을 `/$2`로 되돌리세요 — {where}. 경로는 `{ingress.url_path}{CAPTURE_SUFFIX}`여야 합니다"
+            "(spark-operator가 urlFormat에 경로가 있을 때 만드는 그대로). " + _now_or_none(obs)
+        ),
+        remedies=(_rewrite_remedy(obs, ingress),),
+    )
+
+
+def check_redirect_loop(obs: Observations) -> Finding | None:
+    """A loop the cause checks above do not explain (they quote the loop in their own evidence)."""
+    visit = obs.visit
+    if visit is None or visit.outcome not in ("loop", "too-many-redirects"):
+        return None
+    ingress = obs.ingress
+    if (
+        ingress is not None
+        and ingress.has_prefix
+        and (ingress.rewrite_target is None or _single_target(ingress))
+    ):
+        return None  # missing-rewrite / rewrite-to-single-target name the cause
+    return Finding(
+        id="redirect-loop",
+        severity="error",
+        title="Spark UI 주소가 리다이렉트를 끝없이 반복합니다",
+        detail=(
+            "브라우저처럼 리다이렉트를 따라가면 앞서 요청한 주소로 되돌아옵니다(브라우저: 리디렉션 횟수가 너무 많음). "
+            "Ingress의 rewrite와 드라이버의 `spark.ui.proxyBase`·`spark.ui.proxyRedirectUri`가 서로 맞지 않을 때 생깁니다."
+        ),
+        evidence={
+            **_visit_evidence(obs),
+            **({"Ingress annotations": _annotations_text(ingress)} if ingress else {}),
+        },
+        fix=(
+            "리다이렉트 사슬의 `Location`을 보고, Ingress 경로·rewrite-target(`/$2`)과 proxyBase(Ingress 접두사)를 "
+            "spark-operator가 만드는 조합으로 되돌리세요. " + _now_or_none(obs)
+        ),
+    )
+
+
+def _annotations_text(ingress: IngressInfo) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(ingress.annotations.items())) or "(없음)"
+
+
+def check_x_forwarded_prefix_ignored(obs: Observations) -> Finding | None:
+    """``x-forwarded-prefix`` adds ``X-Forwarded-Prefix``, a header Spark never reads.
+
+    apache/spark ``core/src/main/scala/org/apache/spark/ui/UIUtils.scala`` (``uiRoot``): the prefix
+    comes from ``spark.ui.proxyBase``, then ``APPLICATION_WEB_PROXY_BASE``, then the request header
+    ``X-Forwarded-Context`` — never ``X-Forwarded-Prefix``. Info when the UI works, a warning otherwise.
+    """
+    ingress = obs.ingress
+    if ingress is None or X_FORWARDED_PREFIX_ANNOTATION not in ingress.annotations:
+        return None
+    works = obs.ui_works()
+    return Finding(
+        id="x-forwarded-prefix-ignored",
+        severity="info" if works else "warning",
+        title="`x-forwarded-prefix` annotation은 Spark UI에 아무 영향이 없습니다",
+        detail=(
+            "ingress-nginx는 이 annotation으로 `X-Forwarded-Prefix` 헤더를 보냅니다(rewrite-target이 있는 location에만). "
+            "Spark는 접두사를 `spark.ui.proxyBase`, 환경 변수 `APPLICATION_WEB_PROXY_BASE`, 헤더 `X-Forwarded-Context`에서만 "
+            "읽습니다(apache/spark `core/src/main/scala/org/apache/spark/ui/UIUtils.scala`의 `uiRoot`). "
+            + (
+                "UI는 동작하므로 지워도 되고 두어도 됩니다."
+                if works
+                else "UI가 깨진 원인은 다른 발견 사항에 있습니다."
+            )
+        ),
+        evidence={
+            X_FORWARDED_PREFIX_ANNOTATION: ingress.annotations[X_FORWARDED_PREFIX_ANNOTATION],
+            "UI 동작": "예" if works else "아니오",
+        },
+        fix=(
+            "접두사는 proxyBase로 맞추세요(spark-operator v2.3+가 urlFormat의 경로로 넣음). 이 annotation은 지워도 됩니다."
+        ),
+        remedies=(
+            Remedy(
+                "ingress-annotations",
+                {
+                    "namespace": obs.namespace,
+                    "name": ingress.name,
+                    "source": _annotation_source(obs, X_FORWARDED_PREFIX_ANNOTATION),
+                },
+                {"unset": [X_FORWARDED_PREFIX_ANNOTATION]},
+                "UI Ingress에서 x-forwarded-prefix annotation 지우기 (효과 없음)",
+            ),
+        ),
+    )
+
+
+def check_ui_broken_unexplained(obs: Observations, findings: list[Finding]) -> Finding | None:
+    """The UI does not work and no error finding says why: never "no findings"."""
+    if obs.ui_works() or any(f.severity == "error" for f in findings):
+        return None
+    return Finding(
+        id="ui-broken-unexplained",
+        severity="error",
+        title="Spark UI가 브라우저처럼 열리지 않는데, 알려진 원인에 해당하지 않습니다",
+        detail=(
+            "접두사 주소를 브라우저처럼 열었을 때(리다이렉트를 따라가고, 페이지와 그 CSS/JS를 모두 받음) 온전히 "
+            "동작하지 않았습니다. 이 진단이 아는 원인 중 어느 것도 근거가 성립하지 않으므로, 아래 근거가 새로운 발견입니다."
+        ),
+        evidence=_visit_evidence(obs) or {"브라우저처럼 열기": "요청하지 못함 (Ingress 없음)"},
+        fix=(
+            "근거의 리다이렉트 사슬과 응답을 ingress-nginx 로그(`kubectl -n ingress-nginx logs deploy/ingress-nginx-controller`)"
+            "·드라이버 로그와 맞춰 보고, 원인을 찾으면 이 진단에 점검으로 추가하세요. " + _now_or_none(obs)
+        ),
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     check_app_name_suffix,
     check_ingress_not_found,
@@ -902,7 +1181,10 @@ CHECKS: tuple[Check, ...] = (
     check_proxybase_root,
     check_proxybase_mismatch,
     check_missing_rewrite,
+    check_rewrite_to_single_target,
+    check_redirect_loop,
     check_static_assets,
+    check_x_forwarded_prefix_ignored,
 )
 
 
@@ -915,7 +1197,9 @@ def diagnose(obs: Observations, app_name: str | None = None, url: str | None = N
     missing = check_app_not_found(obs)
     if missing:
         return [missing]
-    return [f for f in (check(obs) for check in CHECKS) if f is not None]
+    findings = [f for f in (check(obs) for check in CHECKS) if f is not None]
+    unexplained = check_ui_broken_unexplained(obs, findings)
+    return findings + [unexplained] if unexplained else findings
 
 
 # --- collection: kube API --------------------------------------------------------------------------
@@ -1081,6 +1365,7 @@ def probe_ui(prober: Prober, obs: Observations) -> None:
     """Prefix URL (no redirects followed) and its Location once, the jobs page, every CSS/JS, the tried URL."""
     if obs.ingress is not None:
         host = obs.host_header
+        obs.visit = prober.visit(obs.ui_url(), host=host, inside=obs.ingress.prefix)
         obs.prefix = prober.get(obs.ui_url(), host=host, keep_body=False)
         obs.location = _follow_once(prober, obs.prefix)
         obs.jobs = prober.get(obs.ui_url(obs.ingress.prefix + "jobs/"), host=host)

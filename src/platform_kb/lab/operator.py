@@ -19,9 +19,11 @@ What is reproduced from upstream (kubeflow/spark-operator):
   ``pathType: ImplementationSpecific``, host from the URL) from ``urlFormat``
   (``getDriverIngressURL``: ``{{$appName}}``, ``{{$appNamespace}}``, ``{{$appId}}``, ``http://``
   prepended when there is no scheme);
-* ``spark.ui.proxyBase`` / ``spark.ui.proxyRedirectUri`` set before submission only where not
-  already set (v2.3.0+, ``configWebUI``, PR #2599); with ``version`` < 2.3 they never reach the
-  driver (issue #2597);
+* ``spark.ui.proxyBase`` / ``spark.ui.proxyRedirectUri`` from a ``urlFormat`` with a path (exactly
+  ``/`` counts; no path at all injects nothing): v2.3.0+ sets them before submission only where the
+  application does not set them (``configWebUI``, PR #2599); v2.2.1 alone set them after
+  spark-submit, so they never reach the driver (the regression of issue #2597); up to v2.2.0 (and
+  v1.x) they were set before submission over the application's own values (issue #1772);
 * status: ``applicationState.state`` SUBMITTED → RUNNING → SUCCEEDING/FAILING → COMPLETED/FAILED,
   ``driverInfo`` web UI fields, ``submissionID``, ``sparkApplicationId``, ``terminationTime``
   (``controller.go`` ``submitSparkApplication``, ``updateDriverState``, ``GetDriverState``);
@@ -100,8 +102,8 @@ class OperatorSettings:
     set), ``ingress_class_name`` ``controller.uiIngress.ingressClassName``, ``ingress_annotations``
     ``controller.uiIngress.annotations`` (v2.3.0+), ``ui_service_enable``
     ``controller.uiService.enable``. ``version`` selects the behaviour that differs between
-    releases: below 2.3.0 the operator-set ``spark.ui.proxyBase``/``proxyRedirectUri`` never reach
-    the driver.
+    releases (:attr:`proxy_conf_mode`): in 2.2.1 only the operator-set ``spark.ui.proxyBase``/
+    ``proxyRedirectUri`` never reach the driver; before it they overwrite the application's values.
     """
 
     url_format: str = ""
@@ -111,8 +113,17 @@ class OperatorSettings:
     version: str = "2.3.0"
 
     @property
+    def proxy_conf_mode(self) -> str:
+        """How the operator's proxyBase/proxyRedirectUri meet the app's own: ``keep-user`` (v2.3.0+,
+        PR #2599), ``lost`` (v2.2.1, issue #2597), ``overwrite`` (v2.2.0 and older, issue #1772)."""
+        version = _version_tuple(self.version)
+        if version >= (2, 3):
+            return "keep-user"
+        return "lost" if version >= (2, 2, 1) else "overwrite"
+
+    @property
     def proxy_conf_reaches_driver(self) -> bool:
-        return _version_tuple(self.version) >= (2, 3)
+        return self.proxy_conf_mode != "lost"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -268,7 +279,7 @@ def operator_spark_conf(app: Mapping[str, Any], settings: OperatorSettings) -> d
     """What ``configWebUI`` adds to the driver's conf: proxyBase=URL path, proxyRedirectUri=/.
 
     Only with the UI service and an ``urlFormat`` whose path is not empty (a path of ``/`` counts),
-    and only for keys the application does not set itself.
+    and (v2.3.0+) only for keys the application does not set itself; up to v2.2.0 over them.
     """
     if not settings.ui_service_enable or not settings.url_format:
         return {}
@@ -277,10 +288,11 @@ def operator_spark_conf(app: Mapping[str, Any], settings: OperatorSettings) -> d
     if url.path == "":
         return {}
     conf = _conf(app)
+    overwrite = settings.proxy_conf_mode == "overwrite"
     added: dict[str, str] = {}
-    if PROXY_BASE_KEY not in conf:
+    if overwrite or PROXY_BASE_KEY not in conf:
         added[PROXY_BASE_KEY] = url.path
-    if PROXY_REDIRECT_KEY not in conf:
+    if overwrite or PROXY_REDIRECT_KEY not in conf:
         added[PROXY_REDIRECT_KEY] = "/"
     return added
 
