@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -53,13 +54,19 @@ def command() -> None:
     """Local lab commands."""
 
 
+def _scenario_help() -> str:
+    lines = ["Which recorded state to reproduce:"]
+    lines += [f"{name} (#{s.writeup}): {s.summary}" for name, s in SCENARIOS.items()]
+    return "\n\n".join(lines)
+
+
 @command.command("up")
 @click.option(
     "--scenario",
     type=click.Choice(list(SCENARIOS)),
     default=DEFAULT_SCENARIO,
     show_default=True,
-    help="Which state of issue #3-10 to reproduce.",
+    help=_scenario_help(),
 )
 @click.option(
     "--duration", type=float, default=None, help="Seconds long-test runs (default: the scenario's)."
@@ -70,6 +77,41 @@ def up(scenario: str, duration: float | None) -> None:
 
     manager = LabManager(LabSettings.from_env(), echo=lambda m: click.echo(f"lab: {m}", err=True))
     _print_status(manager.up(scenario, duration))
+
+
+@command.command("apply-fix")
+@click.argument("record_dir", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the changes without applying them.")
+def apply_fix(record_dir: Path, dry_run: bool) -> None:
+    """Apply the remedies of a lab run's record (RECORD_DIR holds summary.json) to the lab.
+
+    Resubmits the application with the fixed sparkConf or DAG arguments, changes the operator's
+    values, or patches the UI Ingress, the way the homelab would, and returns once the lab has
+    converged. Run the runbook again afterwards to see the verdict.
+    """
+    from ..lab.fixes import plan_fixes, read_record
+    from ..lab.manager import LabManager
+
+    record = read_record(record_dir)
+    plan = plan_fixes(record.remedies)
+    for source in plan.sources:
+        click.echo(f"remedy {source}")
+    if not plan.changes_anything:
+        for line in plan.describe():
+            click.echo(f"  {line}")
+        click.echo("apply-fix: nothing to change in the lab")
+        return
+    for line in plan.describe():
+        click.echo(f"  {line}")
+    if dry_run:
+        click.echo("apply-fix: --dry-run, nothing changed")
+        return
+    manager = LabManager(LabSettings.from_env(), echo=lambda m: click.echo(f"lab: {m}", err=True))
+    status = manager.apply_fix(plan)
+    click.echo(
+        f"apply-fix: lab converged in {status.timings.get('apply_fix_seconds', 0):.1f}s "
+        f"(scenario {status.scenario}); run `kb run {record.runbook or 'RUNBOOK'} --profile lab` again"
+    )
 
 
 @command.command("status")

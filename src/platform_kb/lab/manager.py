@@ -37,6 +37,7 @@ from ..errors import KbError, MissingPrerequisite, UsageProblem
 from ..profiles import write_profile
 from .config import LabSettings
 from .daemon import DaemonConfig
+from .fixes import FIX_SUFFIX, FixPlan, base_scenario
 from .history import HistoryServer, find_java, find_spark_home, history_objects
 from .ingress import applied_revision, empty_config, render
 from .monitoring import (
@@ -220,6 +221,12 @@ class LabApi:
             return None
         self._check(response, "get", path)
         return response.json()
+
+    def delete(self, path: str) -> None:
+        """DELETE; a missing object is fine."""
+        response = self.client.delete(path)
+        if response.status_code != 404:
+            self._check(response, "delete", path)
 
     def merge_patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.client.patch(
@@ -531,7 +538,7 @@ class LabManager:
             app = self._wait_app(api, scenario, name)
             info = (app.get("status") or {}).get("driverInfo") or {}
             state.app.update(self._app_summary(app))
-            if scenario.remove_ingress_annotations:
+            if scenario.hand_edits_ingress:
                 self._edit_ingress(api, scenario, info)
             self._wait_ingress_applied(api)
             self._wait_scenario(state, scenario)
@@ -578,15 +585,17 @@ class LabManager:
         }
 
     def _edit_ingress(self, api: LabApi, scenario: Scenario, info: dict[str, Any]) -> None:
-        """The scenario's hand edit, as ``kubectl annotate ingress NAME KEY-`` would do it."""
+        """The scenario's hand edit, as ``kubectl annotate ingress NAME KEY- KEY=VALUE`` would do it."""
         name = info.get("webUIIngressName")
         if not name:
             raise KbError(f"scenario {scenario.name}: the operator created no UI Ingress to edit")
-        body = {"metadata": {"annotations": dict.fromkeys(scenario.remove_ingress_annotations)}}
+        annotations: dict[str, str | None] = dict.fromkeys(scenario.remove_ingress_annotations)
+        annotations.update(dict(scenario.set_ingress_annotations))
+        body = {"metadata": {"annotations": annotations}}
         api.merge_patch(LabApi.path_for("ingresses", scenario.namespace, name), body)
-        self.echo(
-            f"removed {', '.join(scenario.remove_ingress_annotations)} from ingress {scenario.namespace}/{name}"
-        )
+        changes = [f"{k}-" for k in scenario.remove_ingress_annotations]
+        changes += [f"{k}={v}" for k, v in scenario.set_ingress_annotations]
+        self.echo(f"annotated ingress {scenario.namespace}/{name}: {' '.join(changes)}")
 
     def _wait_ingress_applied(self, api: LabApi) -> None:
         """Wait until nginx runs a configuration rendered from the store as it is now (our edits included)."""
@@ -639,6 +648,108 @@ class LabManager:
             api.close()
         current = ((app.get("status") or {}).get("applicationState") or {}).get("state", "")
         return current == ("RUNNING" if scenario.ready == "running" else "COMPLETED")
+
+    # -- apply-fix --------------------------------------------------------------------------
+
+    def apply_fix(self, plan: FixPlan) -> LabStatus:
+        """Carry out ``plan`` (:mod:`.fixes`) on the running lab; return once the lab has converged.
+
+        DAG or operator changes resubmit the application (after a lab "helm upgrade" — a daemon
+        restart with the new operator settings — when operator values change); hand edits patch the
+        UI Ingress in place. Converged: the new driver RUNNING, nginx serving the store's revision, the
+        UI prefix answering.
+        """
+        state = LabState.load(self.settings)
+        if state is None or not state.app.get("name") or not self._daemon_alive(state):
+            raise UsageProblem(
+                "the lab is not running with an application: run `kb lab up --scenario NAME` first"
+            )
+        if plan.app_annotations_set or plan.app_annotations_unset:
+            raise UsageProblem("annotations in the application's sparkUIOptions are not emulated by the lab")
+        base = get_scenario(base_scenario(state.scenario))
+        started = time.monotonic()
+        api = LabApi(self.settings)
+        try:
+            if plan.resubmits:
+                self._resubmit(
+                    state,
+                    api,
+                    self._fixed_scenario(state, api, base, plan),
+                    restart=bool(plan.operator_values),
+                )
+            if plan.edits_ingress:
+                self._patch_ui_ingress(state, api, plan)
+                self._wait_ingress_applied(api)
+                self._wait_scenario(state, base)
+        finally:
+            api.close()
+        state.scenario = base.name + FIX_SUFFIX
+        state.timings["apply_fix_seconds"] = round(time.monotonic() - started, 2)
+        state.save()
+        return self.status()
+
+    def _daemon_alive(self, state: LabState) -> bool:
+        record = state.record(DAEMON)
+        return record is not None and record.alive()
+
+    def _fixed_scenario(self, state: LabState, api: LabApi, base: Scenario, plan: FixPlan) -> Scenario:
+        """The running scenario with the DAG's conf, its suffix flag and the operator's values fixed."""
+        from dataclasses import replace
+
+        from .submit import build_application
+
+        name = state.app["name"]
+        app = api.get(LabApi.path_for("sparkapplications", base.namespace, name)) or {}
+        defaults = build_application(name)["spec"]["sparkConf"]
+        conf = {
+            k: str(v)
+            for k, v in ((app.get("spec") or {}).get("sparkConf") or {}).items()
+            if defaults.get(k) != v
+        }
+        operator = DaemonConfig.read(self.settings.daemon_config).operator
+        return replace(
+            base,
+            name=base.name + FIX_SUFFIX,
+            operator=plan.operator_after(operator),
+            spark_conf=plan.conf_after(conf),
+            suffix=plan.suffix if plan.suffix is not None else name != base.app_name,
+            remove_ingress_annotations=(),
+            set_ingress_annotations=(),  # a resubmitted app gets a fresh Ingress from the operator
+        )
+
+    def _resubmit(self, state: LabState, api: LabApi, scenario: Scenario, restart: bool) -> None:
+        if restart:
+            self.echo("operator values changed: restarting the lab daemon (helm upgrade), then resubmitting")
+            self._stop_daemon(state)
+            self._start_daemon(state, scenario)
+        else:
+            path = LabApi.path_for("sparkapplications", scenario.namespace, state.app["name"])
+            api.delete(path)
+            if not wait_until(lambda: api.get(path) is None, 60, interval=0.2):
+                raise KbError(f"SparkApplication {state.app['name']} was not deleted within 60s")
+            self.echo(f"deleted SparkApplication {scenario.namespace}/{state.app['name']}: resubmitting")
+        self._apply_scenario(state, scenario, None)
+
+    def _patch_ui_ingress(self, state: LabState, api: LabApi, plan: FixPlan) -> None:
+        """``kubectl annotate ingress`` (and a path edit) on the app's UI Ingress."""
+        namespace = state.app.get("namespace", "spark")
+        app = api.get(LabApi.path_for("sparkapplications", namespace, state.app["name"])) or {}
+        name = ((app.get("status") or {}).get("driverInfo") or {}).get("webUIIngressName")
+        if not name:
+            raise KbError(f"SparkApplication {state.app['name']} has no UI Ingress to patch")
+        path = LabApi.path_for("ingresses", namespace, name)
+        annotations: dict[str, str | None] = dict.fromkeys(plan.ingress_unset)
+        annotations.update(plan.ingress_set)
+        body: dict[str, Any] = {"metadata": {"annotations": annotations}}
+        if plan.ingress_path:
+            ingress = api.get(path) or {}
+            rules = (ingress.get("spec") or {}).get("rules") or []
+            for rule in rules:
+                for item in (rule.get("http") or {}).get("paths") or []:
+                    item["path"] = plan.ingress_path
+            body["spec"] = {"rules": rules}
+        api.merge_patch(path, body)
+        self.echo(f"patched ingress {namespace}/{name}: " + "; ".join(plan.describe()))
 
     # -- status -----------------------------------------------------------------------------
 

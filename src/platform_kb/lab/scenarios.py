@@ -1,4 +1,4 @@
-"""The lab's scenarios: named configurations that reproduce the states of issue #3-10 from a clean lab.
+"""The lab's scenarios: named configurations that reproduce the states of issues #3-10 and #3-11 from a clean lab.
 
 Where this sits: ``kb lab up --scenario NAME`` (:mod:`platform_kb.lab.manager`) hands the
 scenario's :class:`~platform_kb.lab.operator.OperatorSettings` (the operator's Helm values) to the
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageProblem
 from .operator import REWRITE_TARGET, OperatorSettings
+
+X_FORWARDED_PREFIX = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 
 APP_NAME = "long-test"
 NAMESPACE = "spark"
@@ -45,6 +47,8 @@ class Scenario:
     suffix: bool = False  # submit with Airflow's random suffix (`long-test-xxxxxxxx`)
     spark_conf: dict[str, str] = field(default_factory=dict)
     remove_ingress_annotations: tuple[str, ...] = ()  # a hand edit of the UI Ingress after creation
+    set_ingress_annotations: tuple[tuple[str, str], ...] = ()  # annotations set by hand after creation
+    writeup: str = "3-10"  # the issue write-up this state comes from
     duration: float = RUNNING_DURATION
     ready: str = "running"  # "running": driver UI up; "finished": driver ended, History Server lists it
     symptom: str = ""
@@ -59,11 +63,16 @@ class Scenario:
             self.suffix,
             tuple(sorted(self.spark_conf.items())),
             self.remove_ingress_annotations,
+            self.set_ingress_annotations,
             self.duration,
             self.ready,
             self.app_name,
             self.namespace,
         )
+
+    @property
+    def hand_edits_ingress(self) -> bool:
+        return bool(self.remove_ingress_annotations or self.set_ingress_annotations)
 
     @property
     def ingress_path(self) -> str:
@@ -116,10 +125,28 @@ SCENARIOS: dict[str, Scenario] = {
             symptom="GET /spark-ui/spark/long-test/ → 302 /long-test/jobs/ (404); jobs page links /long-test/static/... → 404.",
         ),
         Scenario(
+            name="handset-proxybase",
+            summary="urlFormat with a path, but the DAG's sparkConf sets spark.ui.proxyBase=/ by hand; v2.3+ keeps it.",
+            operator=_operator(URL_FORMAT_WITH_PATH),
+            spark_conf={"spark.ui.proxyBase": "/"},
+            symptom="GET /spark-ui/spark/long-test/ → 302 Location: //jobs/; links //static/... — the fix is in the DAG, not the Helm values.",
+        ),
+        Scenario(
+            name="literal-fix",
+            summary="#3-10's literal fix on the UI Ingress: rewrite-target / plus x-forwarded-prefix (a hand edit).",
+            operator=_operator(URL_FORMAT_WITH_PATH),
+            set_ingress_annotations=(
+                (REWRITE_TARGET, "/"),
+                (X_FORWARDED_PREFIX, "/spark-ui/spark/long-test"),
+            ),
+            symptom="every path under the prefix reaches Spark as /: …/jobs/ → 302 …/jobs/ forever; every CSS/JS → 302.",
+        ),
+        Scenario(
             name="exporter-down",
             summary="Spark as in healthy; host desktop's node-exporter is not running but is still scraped.",
             operator=_operator(URL_FORMAT_WITH_PATH),
             exporters_down=("desktop",),
+            writeup="3-11",
             symptom='Prometheus target job="hosts", host="desktop" → health "down" (connection refused); the others up.',
         ),
     )
