@@ -1,12 +1,17 @@
-"""HTTP probes through the tunnel: what a browser would get, without following redirects.
+"""HTTP probes through the tunnel: what a browser would get, hop by hop.
 
 Where this sits in the flow: a runbook opens the tunnel (:mod:`platform_kb.tunnel`), then asks a
 :class:`Prober` for status lines, ``Location`` headers, a page and every CSS/JS resource that page
 references. Check modules (:mod:`platform_kb.checks.spark_ui`) turn these results into findings.
+This module is the one home of page probes: :meth:`Prober.check_page` is the browser-grade verdict
+(a page "works" only on positive evidence), :meth:`Prober.get` a single request.
 
 Rules the prober keeps:
 
-* Redirects are never followed: the ``Location`` header is the evidence.
+* :meth:`Prober.get` never follows redirects: the ``Location`` header is the evidence.
+  :meth:`Prober.navigate` follows them the way a browser resolves them, one request per hop, each
+  hop kept as evidence: a repeated URL is a loop, at most :data:`MAX_REDIRECTS` hops, a ``Location``
+  that leaves the tunnel (``//jobs/`` = host ``jobs``) ends the navigation without a request.
 * Resources are resolved against the page URL exactly as a browser resolves them (RFC 3986, the
   page's ``<base href>`` honoured). ``//jobs/`` is protocol-relative: it names the *host* ``jobs``.
 * Traffic stays on loopback (the tunnel's local end). A URL whose host is not a loopback address
@@ -30,6 +35,13 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 MAX_BODY_BYTES = 4_000_000
 USER_AGENT = "platform-kb-probe/1"
 BROWSER_CONNECTIONS = 6  # parallel connections per host, as browsers open them
+MAX_REDIRECTS = 10  # hops followed before a navigation counts as an endless redirect
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str | None) -> bool:
+    """True for an HTML media type (parameters such as ``;charset=utf-8`` ignored)."""
+    return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -131,8 +143,9 @@ class AssetResult:
 
     asset: AssetRef
     url: str
-    result: HttpResult | None = None
+    result: HttpResult | None = None  # the last response (after redirects); None: never requested
     problem: str | None = None
+    redirects: int = 0  # redirects followed to get ``result``
 
     @property
     def broken(self) -> bool:
@@ -146,6 +159,99 @@ class AssetResult:
             "결과": self.result.status_line if self.result else "요청 안 함",
             "문제": self.problem or "",
         }
+
+
+# Navigation.outcome values
+LOADED = "loaded"  # ended on a response that is not a redirect (any status)
+LOOP = "loop"  # a URL came back: the browser would redirect forever
+TOO_MANY = "too-many-redirects"
+LEFT = "left-host"  # a Location outside the tunnel (e.g. ``//jobs/``): not requested
+NO_LOCATION = "no-location"  # a 3xx without Location
+NO_ANSWER = "no-answer"  # connection error or timeout
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """A URL followed through its redirects as a browser follows them: every hop and how it ended."""
+
+    start: str
+    hops: tuple[HttpResult, ...]
+    outcome: str
+    repeated: str | None = None  # LOOP: the URL requested twice
+    left_to: str | None = None  # LEFT: the URL a browser would go to, off the tunnel
+
+    @property
+    def final(self) -> HttpResult | None:
+        return self.hops[-1] if self.hops else None
+
+    @property
+    def redirects(self) -> int:
+        return sum(1 for h in self.hops if h.redirect)
+
+    def evidence(self, limit: int = 4) -> str:
+        """``GET /p/ → 302 (Location: /p/jobs/) → GET /p/jobs/ → 200`` (first ``limit`` hops) and the end."""
+        steps = []
+        for hop in self.hops[:limit]:
+            text = f"GET {hop.path} → {hop.status if hop.status is not None else hop.status_line}"
+            if hop.location is not None:
+                text += f" (Location: {hop.location})"
+            steps.append(text)
+        if len(self.hops) > limit:
+            steps.append(f"… 모두 {len(self.hops)}번 요청")
+        end = {
+            LOOP: f"같은 주소가 다시 나옴: {self.repeated} (무한 리다이렉트)",
+            TOO_MANY: f"리다이렉트 {MAX_REDIRECTS}번을 넘음",
+            LEFT: f"브라우저는 {self.left_to}로 감 (터널 밖)",
+            NO_LOCATION: "Location 없는 리다이렉트",
+            NO_ANSWER: "응답 없음",
+        }.get(self.outcome)
+        return " → ".join(steps + ([end] if end else []))
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    """The browser-grade verdict on one address: where the redirects end and whether the page renders.
+
+    ``works`` only when the navigation ends on ``200`` with an HTML type inside ``inside`` (a path
+    prefix) on the tunnel, the page references at least one stylesheet or script, and every one of
+    them loads (redirects followed) with ``200`` and a type that is not HTML. ``problem`` says why not.
+    """
+
+    navigation: Navigation
+    inside: str
+    assets: tuple[AssetResult, ...] = ()
+    problem: str | None = None
+
+    @property
+    def works(self) -> bool:
+        return self.problem is None
+
+    @property
+    def page(self) -> HttpResult | None:
+        return self.navigation.final
+
+    @property
+    def broken_assets(self) -> list[AssetResult]:
+        return [a for a in self.assets if a.broken]
+
+    def evidence(self) -> dict[str, str]:
+        evidence = {"브라우저처럼 따라간 경로": self.navigation.evidence()}
+        if self.problem:
+            evidence["판정"] = self.problem
+        broken = self.broken_assets
+        if self.assets:
+            evidence["CSS/JS"] = f"{len(self.assets) - len(broken)}/{len(self.assets)}개 로드됨"
+        for i, a in enumerate(broken[:2], 1):
+            evidence[f"깨진 CSS/JS {i}"] = f"{a.url} : {a.problem}"
+        return evidence
+
+
+def _inside(url: str, start: str, prefix: str) -> bool:
+    """``url`` is on ``start``'s origin and its path is under ``prefix`` (``/p`` counts for ``/p/``)."""
+    if origin(url) != origin(start):
+        return False
+    path = urlsplit(url).path
+    return (path.rstrip("/") + "/").startswith(prefix)
 
 
 class _AssetParser(HTMLParser):
@@ -267,6 +373,55 @@ class Prober:
                 break
         return b"".join(chunks)[: self.max_body]
 
+    def navigate(
+        self, url: str, host: str | None = None, max_redirects: int = MAX_REDIRECTS, keep_body: bool = True
+    ) -> Navigation:
+        """Follow ``url``'s redirects as a browser does (each Location resolved against the URL it
+        came from, so ``//jobs/`` is the host ``jobs``), never leaving the tunnel. The ``Host``
+        header goes with every hop on the start's origin."""
+        hops: list[HttpResult] = []
+        seen: set[str] = set()
+        current = url
+        for _ in range(max_redirects + 1):
+            if current in seen:
+                return Navigation(url, tuple(hops), LOOP, repeated=current)
+            if why_not_requested(current):
+                return Navigation(url, tuple(hops), LEFT, left_to=current)
+            seen.add(current)
+            same_origin = origin(current) == origin(url)
+            result = self.get(current, host=host if same_origin else None, keep_body=keep_body)
+            hops.append(result)
+            if result.status is None:
+                return Navigation(url, tuple(hops), NO_ANSWER)
+            if not result.redirect:
+                return Navigation(url, tuple(hops), LOADED)
+            if not result.location:
+                return Navigation(url, tuple(hops), NO_LOCATION)
+            current = resolve(result.url, result.location)
+        return Navigation(url, tuple(hops), TOO_MANY)
+
+    def check_page(self, url: str, host: str | None = None, inside: str = "/") -> PageCheck:
+        """The browser-grade probe of ``url``: redirects followed, the page and all its CSS/JS."""
+        nav = self.navigate(url, host)
+        page = nav.final
+        if nav.outcome != LOADED or page is None:
+            return PageCheck(nav, inside, (), nav.evidence(limit=0) or nav.outcome)
+        if page.status != 200:
+            return PageCheck(nav, inside, (), f"페이지가 {page.status_line}로 끝남")
+        if not _inside(page.url, url, inside):
+            return PageCheck(nav, inside, (), f"페이지가 접두사 `{inside}` 밖({page.url})에서 끝남")
+        if not is_html(page.content_type):
+            return PageCheck(nav, inside, (), f"HTML이 아닌 응답({page.content_type or '형식 없음'})")
+        assets = tuple(self.assets(page))
+        broken = [a for a in assets if a.broken]
+        if not assets:
+            problem: str | None = "페이지가 CSS/JS를 하나도 참조하지 않음 (Spark UI 페이지가 아님)"
+        elif broken:
+            problem = f"CSS/JS {len(broken)}/{len(assets)}개가 로드되지 않음"
+        else:
+            problem = None
+        return PageCheck(nav, inside, assets, problem)
+
     def assets(self, page: HttpResult, workers: int = BROWSER_CONNECTIONS) -> list[AssetResult]:
         """Every CSS/JS ``page`` references, resolved like a browser and probed when on loopback.
 
@@ -283,5 +438,14 @@ class Prober:
             return AssetResult(ref, url, None, refused)
         # same origin as the page: the browser sends the page's Host too
         host = page.host_header if origin(url) == origin(page.url) else None
-        result = self.get(url, host=host, keep_body=False)
-        return AssetResult(ref, url, result, None if result.ok else result.status_line)
+        nav = self.navigate(url, host=host, keep_body=False)
+        result = nav.final
+        if nav.outcome != LOADED or result is None:
+            return AssetResult(ref, url, result, nav.evidence(limit=0) or nav.outcome, nav.redirects)
+        if result.status != 200:
+            problem: str | None = result.status_line
+        elif is_html(result.content_type):
+            problem = f"{result.status_line} 이지만 HTML({result.content_type}) — 스타일시트/스크립트가 아님"
+        else:
+            problem = None
+        return AssetResult(ref, url, result, problem, nav.redirects)
