@@ -915,7 +915,7 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
             "spark-submit 뒤에 넣어 드라이버에 전달하지 못합니다(issue #2597, v2.3.0에서 고쳐짐)."
         )
         fix = (
-            "spark-operator를 v2.3.0 이상으로 올리거나, DAG의 sparkConf에 "
+            "spark-operator v2.2.1이면 v2.3.0 이상으로 올리거나, DAG의 sparkConf에 "
             f'`{PROXY_BASE}: "{ingress.url_path}"`와 `{PROXY_REDIRECT_URI}: "/"`를 직접 넣고 잡을 다시 제출하세요. '
         )
         remedy = _conf_remedy(
