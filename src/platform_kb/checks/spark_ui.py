@@ -1619,6 +1619,16 @@ def conf_rows(obs: Observations) -> list[dict[str, Any]]:
     return rows
 
 
+def page_rows(obs: Observations) -> list[dict[str, Any]]:
+    """The page probe as the runbook shows it: the hops, the verdict, the CSS/JS count."""
+    if obs.page is None:
+        return []
+    rows = [{"확인": k, "결과": v} for k, v in obs.page.evidence().items()]
+    if obs.page.works:
+        rows.append({"확인": "판정", "결과": "동작함 (200 HTML, 접두사 안, CSS/JS 모두 로드)"})
+    return rows
+
+
 def probe_rows(obs: Observations) -> list[dict[str, Any]]:
     rows = []
     for label, result in (
