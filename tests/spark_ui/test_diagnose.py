@@ -165,8 +165,8 @@ def test_proxybase_mismatch_evidence(scenario):
     assert "접두사" in broken.fix
 
 
-def test_operator_v2_2_never_passed_proxybase(scenario):
-    """v2.0–v2.2 set proxyBase after spark-submit: the driver has none (operator issue #2597)."""
+def test_operator_v2_2_1_never_passed_proxybase(scenario):
+    """v2.2.1 (only) set proxyBase after spark-submit: the driver has none (operator issue #2597)."""
 
     def unset_in_driver(doc):
         env = (
