@@ -187,3 +187,13 @@ def test_verdict_and_working_url_come_from_the_same_probe(scenario, name):
     for f in run.findings:
         for r in f.remedies:
             assert r.kind in REMEDY_KINDS and r.summary
+
+
+def test_missing_rewrite_remedy_carries_the_path_when_it_lacks_the_capture_groups(scenario):
+    (remedy,) = scenario("missing-rewrite").finding("missing-rewrite").remedies
+    assert remedy.kind == "ingress-annotations" and remedy.target["source"] == "hand-edit"
+    assert remedy.patch == {
+        "set": {"nginx.ingress.kubernetes.io/rewrite-target": "/$2"},
+        "unset": [],
+        "path": f"{PREFIX}(/|$)(.*)",
+    }

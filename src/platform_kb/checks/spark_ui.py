@@ -982,9 +982,6 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
     if obs.page is not None:
         evidence["브라우저처럼 따라간 경로"] = obs.page.navigation.evidence()
     prefix = ingress.url_path
-    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}, "unset": []}
-    if not ingress.path.endswith(CAPTURE_SUFFIX):
-        patch["path"] = prefix + CAPTURE_SUFFIX  # /$2 needs the capture groups in the path
     return Finding(
         id="missing-rewrite",
         severity="error",
@@ -1004,14 +1001,20 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
             + _now_or_none(obs)
         ),
         remedies=(
-            Remedy(
-                "ingress-annotations",
-                _ingress_target(obs, REWRITE_ANNOTATION),
-                patch,
-                "rewrite-target /$2 on the path <prefix>(/|$)(.*), as the operator writes it",
+            _rewrite_remedy(
+                obs, "rewrite-target /$2 on the path <prefix>(/|$)(.*), as the operator writes it"
             ),
         ),
     )
+
+
+def _rewrite_remedy(obs: Observations, summary: str) -> Remedy:
+    """``rewrite-target: /$2`` on the Ingress; ``patch["path"]`` too when the path lacks the capture groups."""
+    ingress = obs.ingress
+    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}, "unset": []}
+    if ingress is not None and ingress.has_prefix and not ingress.path.endswith(CAPTURE_SUFFIX):
+        patch["path"] = ingress.url_path + CAPTURE_SUFFIX  # /$2 needs the capture groups in the path
+    return Remedy("ingress-annotations", _ingress_target(obs, REWRITE_ANNOTATION), patch, summary)
 
 
 def _single_target(rewrite: str | None) -> bool:
@@ -1043,9 +1046,6 @@ def check_rewrite_single_target(obs: Observations) -> Finding | None:
         if source == "application"
         else f"Ingress `{ingress.name}`에 손으로 단 annotation(또는 Helm 값 `controller.uiIngress.annotations`)"
     )
-    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}, "unset": []}
-    if ingress.has_prefix and not ingress.path.endswith(CAPTURE_SUFFIX):
-        patch["path"] = ingress.url_path + CAPTURE_SUFFIX
     return Finding(
         id="rewrite-to-single-target",
         severity="error",
@@ -1063,14 +1063,7 @@ def check_rewrite_single_target(obs: Observations) -> Finding | None:
             f"`kubectl -n {obs.namespace} annotate ingress {ingress.name} --overwrite '{REWRITE_ANNOTATION}=/$2'`). "
             + _now_or_none(obs)
         ),
-        remedies=(
-            Remedy(
-                "ingress-annotations",
-                _ingress_target(obs, REWRITE_ANNOTATION),
-                patch,
-                "rewrite-target /$2 (capture group) instead of a single target",
-            ),
-        ),
+        remedies=(_rewrite_remedy(obs, "rewrite-target /$2 (capture group) instead of a single target"),),
     )
 
 
