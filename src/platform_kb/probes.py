@@ -246,6 +246,21 @@ class PageCheck:
         return evidence
 
 
+def _via_tunnel(url: str, start: str, host: str | None) -> str:
+    """An absolute ``Location`` naming the Ingress host (the name the user's browser resolves to the
+    tunnel) is the tunnel: ``http://spark.homelab:8080/x`` -> ``<start's origin>/x``. Any other URL as is."""
+    parts, begin = urlsplit(url), urlsplit(start)
+    if not host or (parts.hostname or "").lower() != host.lower():
+        return url
+    try:
+        port = parts.port
+    except ValueError:
+        return url
+    if port is not None and port != begin.port:
+        return url
+    return parts._replace(scheme=begin.scheme, netloc=begin.netloc).geturl()
+
+
 def _inside(url: str, start: str, prefix: str) -> bool:
     """``url`` is on ``start``'s origin and its path is under ``prefix`` (``/p`` counts for ``/p/``)."""
     if origin(url) != origin(start):
@@ -397,7 +412,7 @@ class Prober:
                 return Navigation(url, tuple(hops), LOADED)
             if not result.location:
                 return Navigation(url, tuple(hops), NO_LOCATION)
-            current = resolve(result.url, result.location)
+            current = _via_tunnel(resolve(result.url, result.location), url, host)
         return Navigation(url, tuple(hops), TOO_MANY)
 
     def check_page(self, url: str, host: str | None = None, inside: str = "/") -> PageCheck:

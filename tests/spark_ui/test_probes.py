@@ -275,3 +275,16 @@ def test_an_asset_redirect_is_followed_like_a_browser():
         and page.assets[0].redirects == 1
         and page.assets[0].result.url == BASE + "/p/static/a2.css"
     )
+
+
+def test_an_absolute_location_on_the_ingress_host_stays_on_the_tunnel():
+    routes = {
+        "/p/": (302, {"Location": "http://spark.homelab:8080/p/jobs/"}, ""),
+        "/p/jobs/": (200, {"Content-Type": "text/html"}, PAGE),
+        "/p/static/a.css": (200, {"Content-Type": "text/css"}, "body{}"),
+    }
+    with Prober(transport=_routes(routes)) as prober:
+        page = prober.check_page(BASE + "/p/", host="spark.homelab", inside="/p/")
+    assert page.works and page.page.url == BASE + "/p/jobs/" and page.page.host_header == "spark.homelab"
+    with Prober(transport=_routes(routes)) as prober:  # without the Host rule it is another host
+        assert prober.navigate(BASE + "/p/").outcome == "left-host"
