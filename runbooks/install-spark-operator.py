@@ -10,7 +10,7 @@
 # | 항목 | 값 |
 # |---|---|
 # | 차트 | `spark-operator/spark-operator` (<https://kubeflow.github.io/spark-operator>) |
-# | 고정 버전 | **2.4.0** — 2.3.0 미만은 거부 (드라이버가 `spark.ui.proxyBase`를 못 받음, kubeflow/spark-operator #2597 → PR #2599) |
+# | 고정 버전 | **2.4.0** — 2.3.0 미만은 거부 (2.2.1은 드라이버가 `spark.ui.proxyBase`를 못 받음 — kubeflow/spark-operator #2597 → PR #2599; 2.2.0까지는 앱이 정한 값을 덮어씀 — #1772) |
 # | 핵심 values | `controller.uiIngress.enable: true`, `urlFormat: /spark-ui/{{$appNamespace}}/{{$appName}}`, `ingressClassName: nginx`, `spark.jobNamespaces: [spark]` |
 # | 이 런북이 만드는 것 | 잡 네임스페이스(`spark`), Helm 릴리스 `spark-operator` |
 #

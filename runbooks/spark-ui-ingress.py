@@ -1,17 +1,17 @@
 # %% [markdown]
 # # Spark UI 인그레스 진단 (#3-10)
 #
-# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10(배포를 포함해
-# 이틀에 걸친 작업)에서 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 어디서 바꿀지 알려 줍니다: Airflow가 붙인
-# 이름 접미사, 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
-# `//jobs/` 리다이렉트와 깨진 CSS/JS(값이 DAG의 sparkConf에서 왔는지 Helm 값 urlFormat에서 왔는지 구분),
-# proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락, #3-10 기록의 `rewrite-target: /`가 만드는 리다이렉트 반복.
-#
-# **정상 판정은 긍정적 근거로만 합니다.** 접두사 주소를 브라우저처럼 열어(리다이렉트를 따라가되 `//host/`는 터널 밖,
-# 같은 주소로 돌아오면 반복, 최대 10번) 접두사 안의 200 페이지에 닿고, 그 페이지의 모든 CSS/JS가 200과 HTML이 아닌
-# 형식으로 받아질 때만 "정상"이라고 합니다. 그렇지 않은데 아는 원인에 맞지 않으면 `ui-broken-unexplained`로 근거와 함께
-# 보고합니다(종료 코드 1). "지금 동작하는 주소"도 같은 확인에서 나옵니다. 아무것도 바꾸지 않습니다(읽기 전용) —
-# 발견 사항마다 기계가 읽는 고침(remedy)이 기록에 남고, 랩에서는 `kb lab apply-fix <기록>`이 그것을 적용합니다.
+# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10에서 이틀 걸려
+# 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 바꿀지 알려 줍니다: Airflow가 붙인 이름 접미사,
+# 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
+# `//jobs/` 리다이렉트와 깨진 CSS/JS, proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락,
+# 모든 경로를 `/`로 보내는 rewrite(#3-10에 적힌 수정 그대로)와 무한 리다이렉트.
+# "정상"은 알려진 문제가 없다는 뜻이 아니라 **브라우저처럼 확인해서 동작했다**는 뜻입니다: 접두사 주소의
+# 리다이렉트를 브라우저처럼 따라가 접두사 안의 200 HTML 페이지에 닿고, 그 페이지의 CSS/JS가 모두 200과
+# HTML이 아닌 형식으로 로드될 때만 정상이라고 하고, 지금 동작하는 주소도 같은 확인에서 나옵니다.
+# 동작하지 않는데 알려진 원인이 없으면 `ui-broken-unexplained`로 근거와 함께 알립니다.
+# 고칠 곳은 값이 나온 곳으로 알려 줍니다(DAG의 sparkConf, 오퍼레이터의 Helm 값, Ingress annotation)
+# — 발견 사항마다 기계가 읽는 remedy도 붙습니다. 아무것도 바꾸지 않습니다(읽기 전용).
 #
 # ## 준비물
 #
@@ -27,14 +27,14 @@
 # | `app-name-suffix` | 실행 중인 앱 이름이 DAG 이름 + Airflow 난수 접미사(`-xxxxxxxx`) |
 # | `ingress-path-mismatch` | 시도한 주소(`url`)가 Ingress 경로와 맞지 않음 |
 # | `no-ready-endpoints` | UI Service에 준비된 엔드포인트가 없음 → 503 (드라이버 종료 등) |
-# | `proxybase-root` | proxyBase가 `/` → `Location: //jobs/`, CSS/JS가 `//static/...` |
+# | `proxybase-root` | proxyBase가 `/` → `Location: //jobs/`, CSS/JS가 `//static/...` (DAG의 sparkConf 또는 urlFormat) |
 # | `proxybase-mismatch` | proxyBase가 Ingress 접두사와 다름 → 링크와 CSS/JS가 인그레스 밖 |
 # | `missing-rewrite` | Ingress 경로에 접두사가 있는데 rewrite-target이 없음 |
-# | `rewrite-to-single-target` | `rewrite-target: /`(캡처 그룹 없음)가 접두사 아래 모든 경로를 `/`로 보냄 → 리다이렉트 반복 (#3-10의 문자 그대로의 해결책) |
-# | `redirect-loop` | 위 원인에 해당하지 않는 리다이렉트 반복 |
-# | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 (200이어도 HTML이면 깨짐) |
-# | `x-forwarded-prefix-ignored` | `x-forwarded-prefix`는 Spark가 읽지 않는 헤더 (UI가 동작하면 info) |
-# | `ui-broken-unexplained` | UI가 브라우저처럼 열리지 않는데 아는 원인이 없음 — 근거가 곧 새 발견 |
+# | `rewrite-to-single-target` | `rewrite-target: /`처럼 캡처 그룹 없는 rewrite → 모든 경로가 `/`, 무한 리다이렉트 |
+# | `redirect-loop` | 위 원인 없이 리다이렉트가 반복되거나 10번을 넘음 |
+# | `x-forwarded-prefix-ignored` | `x-forwarded-prefix`는 Spark가 읽지 않음 (UI가 동작하면 info) |
+# | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 |
+# | `ui-broken-unexplained` | 브라우저처럼 보면 동작하지 않는데 알려진 원인이 없음 (근거 포함) |
 # | `app-not-found`, `ingress-not-found` | 앱 또는 그 UI Ingress가 없음 |
 
 # %% tags=["parameters"]
@@ -140,8 +140,9 @@ with rb.step("엔드포인트와 드라이버 파드") as step:
 # %% [markdown]
 # ## 5. `spark.ui.proxyBase`와 `spark.ui.proxyRedirectUri`
 #
-# 기대값은 앱의 `sparkConf`에 spark-operator v2.3+ 규칙(urlFormat에 경로가 있으면, 설정이 없을 때만
-# proxyBase=경로, proxyRedirectUri=`/`)을 더한 것입니다. 드라이버가 살아 있으면 Spark REST API
+# 기대값은 앱의 `sparkConf`(DAG가 제출한 값)에 spark-operator v2.3+ 규칙(urlFormat에 경로가 있으면, 설정이
+# 없을 때만 proxyBase=경로, proxyRedirectUri=`/`; 경로가 정확히 `/`이면 `/`, 경로가 전혀 없으면 아무것도 넣지 않음)을
+# 더한 것입니다. v2.2.0까지는 앱의 값을 덮어썼고, v2.2.1만 값을 드라이버에 전달하지 못했습니다(issue #2597). 드라이버가 살아 있으면 Spark REST API
 # `/api/v1/applications/<id>/environment`로 드라이버가 **실제로** 가진 값을 인그레스를 거쳐 읽습니다.
 
 # %%
@@ -157,8 +158,9 @@ with rb.step("proxyBase 읽기") as step:
 # %% [markdown]
 # ## 6. 터널로 HTTP 확인
 #
-# 브라우저가 하는 그대로 확인합니다: 접두사 주소를 리다이렉트를 따라가지 않고 요청해 상태 줄과 `Location`을 보고,
-# jobs 페이지를 받아 `<link rel=stylesheet>`와 `<script src>`를 페이지 주소 기준으로 풀어 하나씩 요청합니다.
+# 브라우저가 하는 그대로 확인합니다: 접두사 주소에서 시작해 `Location`을 브라우저처럼 풀어 한 번씩 따라가고
+# (같은 주소가 다시 나오면 무한 리다이렉트, 최대 10번), 닿은 페이지의 `<link rel=stylesheet>`와 `<script src>`를
+# 페이지 주소(`<base href>` 포함) 기준으로 풀어 하나씩 요청합니다. 이 한 번의 확인이 판정과 "지금 동작하는 주소"를 정합니다.
 # `//jobs/`, `//static/...`처럼 `//`로 시작하는 주소는 **다른 호스트**(`jobs`, `static`)를 뜻하므로 요청하지 않고 깨진 것으로 봅니다.
 
 # %%
@@ -166,9 +168,8 @@ with rb.step("터널로 HTTP 확인") as step:
     if obs.ingress is None and not url:
         step.skip("요청할 Ingress 경로도, 시도한 주소도 없음")
     ui.probe_ui(prober, obs)
-    if obs.visit is not None:
-        rb.table([obs.visit.evidence()], title="접두사 주소를 브라우저처럼 열기 (판정의 근거)")
-    rb.table(ui.probe_rows(obs), title="요청과 응답 (리다이렉트는 따라가지 않음)")
+    rb.table(ui.page_rows(obs), title="브라우저처럼: 리다이렉트를 따라간 페이지와 CSS/JS (판정)")
+    rb.table(ui.probe_rows(obs), title="요청과 응답 하나씩 (근거)")
     if obs.assets:
         broken = sum(a.broken for a in obs.assets)
         rb.table(
@@ -204,20 +205,15 @@ with rb.step("History Server 확인") as step:
 # ## 8. 진단
 #
 # 근거가 성립하는 발견 사항만 기록합니다. 여러 개가 동시에 성립할 수 있습니다(예: proxyBase가 `/`이면 CSS/JS도 깨짐).
-# "정상"과 "지금 동작하는 주소"는 6단계의 브라우저식 확인 하나에서 나오므로 서로 어긋나지 않습니다.
+# 정상 판정과 "지금 동작하는 주소"는 6단계의 같은 확인에서 나오므로 서로 어긋나지 않습니다.
 
 # %%
 with rb.step("진단"):
     findings = ui.diagnose(obs)
     for f in findings:
         rb.finding(**f.as_record())
-    working = ui.working_url(obs)
-    if working:
-        rb.say(f"**지금 동작하는 주소:** {working}")
-    else:
-        rb.say(f"**지금은 터널로 온전히 동작하는 주소가 없습니다.** 고친 뒤 주소: {ui.fixed_url(obs)}")
-    if obs.ui_works() and not any(f.severity == "error" for f in findings):
-        rb.say("Spark UI가 인그레스 뒤에서 정상입니다: 페이지와 모든 CSS/JS가 브라우저처럼 로드됐습니다.")
+    for line in ui.verdict(obs, findings).lines():
+        rb.say(line)
 
 # %%
 prober.close()

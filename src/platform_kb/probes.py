@@ -1,17 +1,17 @@
-"""HTTP probes through the tunnel: what a browser would get, without following redirects.
+"""HTTP probes through the tunnel: what a browser would get, hop by hop.
 
 Where this sits in the flow: a runbook opens the tunnel (:mod:`platform_kb.tunnel`), then asks a
 :class:`Prober` for status lines, ``Location`` headers, a page and every CSS/JS resource that page
 references. Check modules (:mod:`platform_kb.checks.spark_ui`) turn these results into findings.
+This module is the one home of page probes: :meth:`Prober.check_page` is the browser-grade verdict
+(a page "works" only on positive evidence), :meth:`Prober.get` a single request.
 
 Rules the prober keeps:
 
 * :meth:`Prober.get` never follows redirects: the ``Location`` header is the evidence.
-  :meth:`Prober.visit` is the one page probe that decides whether a page *works*: it follows
-  redirects the way a browser resolves them (a ``//host/...`` Location leaves the host; a URL that
-  comes back is a loop; at most :data:`MAX_REDIRECTS` hops), ends on a 200 HTML page, and loads every
-  stylesheet and script that page references (resolved against the page, ``<base href>`` honoured),
-  each of which must end in 200 with a non-HTML content type. "Works" is positive evidence only.
+  :meth:`Prober.navigate` follows them the way a browser resolves them, one request per hop, each
+  hop kept as evidence: a repeated URL is a loop, at most :data:`MAX_REDIRECTS` hops, a ``Location``
+  that leaves the tunnel (``//jobs/`` = host ``jobs``) ends the navigation without a request.
 * Resources are resolved against the page URL exactly as a browser resolves them (RFC 3986, the
   page's ``<base href>`` honoured). ``//jobs/`` is protocol-relative: it names the *host* ``jobs``.
 * Traffic stays on loopback (the tunnel's local end). A URL whose host is not a loopback address
@@ -35,7 +35,13 @@ DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 MAX_BODY_BYTES = 4_000_000
 USER_AGENT = "platform-kb-probe/1"
 BROWSER_CONNECTIONS = 6  # parallel connections per host, as browsers open them
-MAX_REDIRECTS = 10  # hops a visit follows (Chromium gives up after 20; a loop is caught earlier)
+MAX_REDIRECTS = 10  # hops followed before a navigation counts as an endless redirect
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str | None) -> bool:
+    """True for an HTML media type (parameters such as ``;charset=utf-8`` ignored)."""
+    return (content_type or "").split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -137,8 +143,9 @@ class AssetResult:
 
     asset: AssetRef
     url: str
-    result: HttpResult | None = None
+    result: HttpResult | None = None  # the last response (after redirects); None: never requested
     problem: str | None = None
+    redirects: int = 0  # redirects followed to get ``result``
 
     @property
     def broken(self) -> bool:
@@ -152,6 +159,114 @@ class AssetResult:
             "결과": self.result.status_line if self.result else "요청 안 함",
             "문제": self.problem or "",
         }
+
+
+# Navigation.outcome values
+LOADED = "loaded"  # ended on a response that is not a redirect (any status)
+LOOP = "loop"  # a URL came back: the browser would redirect forever
+TOO_MANY = "too-many-redirects"
+LEFT = "left-host"  # a Location outside the tunnel (e.g. ``//jobs/``): not requested
+NO_LOCATION = "no-location"  # a 3xx without Location
+NO_ANSWER = "no-answer"  # connection error or timeout
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """A URL followed through its redirects as a browser follows them: every hop and how it ended."""
+
+    start: str
+    hops: tuple[HttpResult, ...]
+    outcome: str
+    repeated: str | None = None  # LOOP: the URL requested twice
+    left_to: str | None = None  # LEFT: the URL a browser would go to, off the tunnel
+
+    @property
+    def final(self) -> HttpResult | None:
+        return self.hops[-1] if self.hops else None
+
+    @property
+    def redirects(self) -> int:
+        return sum(1 for h in self.hops if h.redirect)
+
+    def evidence(self, limit: int = 4) -> str:
+        """``GET /p/ → 302 (Location: /p/jobs/) → GET /p/jobs/ → 200`` (first ``limit`` hops) and the end."""
+        steps = []
+        for hop in self.hops[:limit]:
+            text = f"GET {hop.path} → {hop.status if hop.status is not None else hop.status_line}"
+            if hop.location is not None:
+                text += f" (Location: {hop.location})"
+            steps.append(text)
+        if len(self.hops) > limit:
+            steps.append(f"… 모두 {len(self.hops)}번 요청")
+        end = {
+            LOOP: f"같은 주소가 다시 나옴: {self.repeated} (무한 리다이렉트)",
+            TOO_MANY: f"리다이렉트 {MAX_REDIRECTS}번을 넘음",
+            LEFT: f"브라우저는 {self.left_to}로 감 (터널 밖)",
+            NO_LOCATION: "Location 없는 리다이렉트",
+            NO_ANSWER: "응답 없음",
+        }.get(self.outcome)
+        return " → ".join(steps + ([end] if end else []))
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    """The browser-grade verdict on one address: where the redirects end and whether the page renders.
+
+    ``works`` only when the navigation ends on ``200`` with an HTML type inside ``inside`` (a path
+    prefix) on the tunnel, the page references at least one stylesheet or script, and every one of
+    them loads (redirects followed) with ``200`` and a type that is not HTML. ``problem`` says why not.
+    """
+
+    navigation: Navigation
+    inside: str
+    assets: tuple[AssetResult, ...] = ()
+    problem: str | None = None
+
+    @property
+    def works(self) -> bool:
+        return self.problem is None
+
+    @property
+    def page(self) -> HttpResult | None:
+        return self.navigation.final
+
+    @property
+    def broken_assets(self) -> list[AssetResult]:
+        return [a for a in self.assets if a.broken]
+
+    def evidence(self) -> dict[str, str]:
+        evidence = {"브라우저처럼 따라간 경로": self.navigation.evidence()}
+        if self.problem:
+            evidence["판정"] = self.problem
+        broken = self.broken_assets
+        if self.assets:
+            evidence["CSS/JS"] = f"{len(self.assets) - len(broken)}/{len(self.assets)}개 로드됨"
+        for i, a in enumerate(broken[:2], 1):
+            evidence[f"깨진 CSS/JS {i}"] = f"{a.url} : {a.problem}"
+        return evidence
+
+
+def _via_tunnel(url: str, start: str, host: str | None) -> str:
+    """An absolute ``Location`` naming the Ingress host (the name the user's browser resolves to the
+    tunnel) is the tunnel: ``http://spark.homelab:8080/x`` -> ``<start's origin>/x``. Any other URL as is."""
+    parts, begin = urlsplit(url), urlsplit(start)
+    if not host or (parts.hostname or "").lower() != host.lower():
+        return url
+    try:
+        port = parts.port
+    except ValueError:
+        return url
+    if port is not None and port != begin.port:
+        return url
+    return parts._replace(scheme=begin.scheme, netloc=begin.netloc).geturl()
+
+
+def _inside(url: str, start: str, prefix: str) -> bool:
+    """``url`` is on ``start``'s origin and its path is under ``prefix`` (``/p`` counts for ``/p/``)."""
+    if origin(url) != origin(start):
+        return False
+    path = urlsplit(url).path
+    return (path.rstrip("/") + "/").startswith(prefix)
 
 
 class _AssetParser(HTMLParser):
@@ -198,102 +313,6 @@ def why_not_requested(url: str) -> str | None:
             " — 브라우저도 이 호스트에서는 Spark UI를 찾지 못합니다"
         )
     return None
-
-
-def _is_html(content_type: str | None) -> bool:
-    return (content_type or "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
-
-
-@dataclass(frozen=True)
-class Redirects:
-    """A request and the redirects a browser would follow from it, in order (the last answered)."""
-
-    hops: tuple[HttpResult, ...]
-    outcome: str  # "answered" | "left-host" | "loop" | "too-many-redirects"
-    next_url: str | None = None  # where the last Location pointed when the chain was cut
-
-    @property
-    def final(self) -> HttpResult | None:
-        return self.hops[-1] if self.hops else None
-
-    def describe(self) -> str:
-        """``GET /a → 302 → /b → 200`` — the chain as a finding quotes it."""
-        parts = []
-        for hop in self.hops:
-            parts.append(f"{hop.path} {hop.status if hop.status is not None else '(응답 없음)'}")
-        text = " → ".join(parts)
-        if self.next_url is not None:
-            text += f" → {self.next_url} ({_CUT_REASON[self.outcome]})"
-        return text
-
-
-_CUT_REASON = {
-    "left-host": "터널 밖 호스트: 따라가지 않음",
-    "loop": "앞서 요청한 주소: 리다이렉트 반복",
-    "too-many-redirects": f"{MAX_REDIRECTS}번 넘게 리다이렉트",
-    "answered": "",
-}
-
-
-def _asset_problem(chain: Redirects) -> str | None:
-    final = chain.final
-    if chain.outcome != "answered" or final is None:
-        return f"{chain.describe()}"
-    if final.status != 200:
-        return final.status_line if len(chain.hops) == 1 else f"{chain.describe()}: {final.status_line}"
-    if _is_html(final.content_type):
-        return f"{final.status_line}인데 HTML 문서({final.content_type})입니다 — CSS/JS가 아닙니다"
-    return None
-
-
-@dataclass(frozen=True)
-class PageVisit:
-    """A page opened as a browser opens it (:meth:`Prober.visit`): the verdict ``works`` and its evidence."""
-
-    url: str
-    redirects: Redirects
-    outcome: str  # "loaded" or why not: left-host, loop, too-many-redirects, no-answer, http-error, not-html, outside-prefix
-    assets: tuple[AssetResult, ...] = ()
-
-    @property
-    def final(self) -> HttpResult | None:
-        return self.redirects.final
-
-    @property
-    def loaded(self) -> bool:
-        return self.outcome == "loaded"
-
-    @property
-    def broken_assets(self) -> list[AssetResult]:
-        return [a for a in self.assets if a.broken]
-
-    @property
-    def works(self) -> bool:
-        """The page loaded inside its prefix and every stylesheet and script it references loaded."""
-        return self.loaded and not self.broken_assets
-
-    def evidence(self) -> dict[str, Any]:
-        evidence: dict[str, Any] = {
-            "브라우저처럼 열기": self.redirects.describe(),
-            "결과": OUTCOME_TEXT[self.outcome],
-        }
-        if self.loaded:
-            evidence["CSS/JS"] = f"{len(self.assets) - len(self.broken_assets)}/{len(self.assets)}개 로드됨"
-            for i, a in enumerate(self.broken_assets[:3], 1):
-                evidence[f"깨진 CSS/JS {i}"] = f"{a.asset.ref} → {a.problem}"
-        return evidence
-
-
-OUTCOME_TEXT = {
-    "loaded": "페이지 로드됨",
-    "left-host": "리다이렉트가 터널 밖 호스트로 나감",
-    "loop": "리다이렉트가 같은 주소로 되돌아옴(무한 반복)",
-    "too-many-redirects": f"리다이렉트 {MAX_REDIRECTS}번 초과",
-    "no-answer": "응답 없음",
-    "http-error": "200이 아닌 응답으로 끝남",
-    "not-html": "HTML 페이지가 아님",
-    "outside-prefix": "접두사 밖의 페이지로 끝남",
-}
 
 
 class Prober:
@@ -369,6 +388,55 @@ class Prober:
                 break
         return b"".join(chunks)[: self.max_body]
 
+    def navigate(
+        self, url: str, host: str | None = None, max_redirects: int = MAX_REDIRECTS, keep_body: bool = True
+    ) -> Navigation:
+        """Follow ``url``'s redirects as a browser does (each Location resolved against the URL it
+        came from, so ``//jobs/`` is the host ``jobs``), never leaving the tunnel. The ``Host``
+        header goes with every hop on the start's origin."""
+        hops: list[HttpResult] = []
+        seen: set[str] = set()
+        current = url
+        for _ in range(max_redirects + 1):
+            if current in seen:
+                return Navigation(url, tuple(hops), LOOP, repeated=current)
+            if why_not_requested(current):
+                return Navigation(url, tuple(hops), LEFT, left_to=current)
+            seen.add(current)
+            same_origin = origin(current) == origin(url)
+            result = self.get(current, host=host if same_origin else None, keep_body=keep_body)
+            hops.append(result)
+            if result.status is None:
+                return Navigation(url, tuple(hops), NO_ANSWER)
+            if not result.redirect:
+                return Navigation(url, tuple(hops), LOADED)
+            if not result.location:
+                return Navigation(url, tuple(hops), NO_LOCATION)
+            current = _via_tunnel(resolve(result.url, result.location), url, host)
+        return Navigation(url, tuple(hops), TOO_MANY)
+
+    def check_page(self, url: str, host: str | None = None, inside: str = "/") -> PageCheck:
+        """The browser-grade probe of ``url``: redirects followed, the page and all its CSS/JS."""
+        nav = self.navigate(url, host)
+        page = nav.final
+        if nav.outcome != LOADED or page is None:
+            return PageCheck(nav, inside, (), nav.evidence(limit=0) or nav.outcome)
+        if page.status != 200:
+            return PageCheck(nav, inside, (), f"페이지가 {page.status_line}로 끝남")
+        if not _inside(page.url, url, inside):
+            return PageCheck(nav, inside, (), f"페이지가 접두사 `{inside}` 밖({page.url})에서 끝남")
+        if not is_html(page.content_type):
+            return PageCheck(nav, inside, (), f"HTML이 아닌 응답({page.content_type or '형식 없음'})")
+        assets = tuple(self.assets(page))
+        broken = [a for a in assets if a.broken]
+        if not assets:
+            problem: str | None = "페이지가 CSS/JS를 하나도 참조하지 않음 (Spark UI 페이지가 아님)"
+        elif broken:
+            problem = f"CSS/JS {len(broken)}/{len(assets)}개가 로드되지 않음"
+        else:
+            problem = None
+        return PageCheck(nav, inside, assets, problem)
+
     def assets(self, page: HttpResult, workers: int = BROWSER_CONNECTIONS) -> list[AssetResult]:
         """Every CSS/JS ``page`` references, resolved like a browser and probed when on loopback.
 
@@ -385,52 +453,14 @@ class Prober:
             return AssetResult(ref, url, None, refused)
         # same origin as the page: the browser sends the page's Host too
         host = page.host_header if origin(url) == origin(page.url) else None
-        chain = self.follow(url, host=host, keep_body=False)
-        return AssetResult(ref, url, chain.final, _asset_problem(chain))
-
-    def follow(self, url: str, host: str | None = None, keep_body: bool = True) -> Redirects:
-        """GET ``url`` and follow its redirects as a browser does, never leaving loopback.
-
-        Stops on the first answer that is not a redirect, on a Location off the tunnel (``//jobs/`` is
-        the host ``jobs``: reported, not requested), on a URL seen before (a loop) or after
-        :data:`MAX_REDIRECTS` hops. The ``Host`` header goes along while the origin stays the same.
-        """
-        hops: list[HttpResult] = []
-        seen: set[str] = set()
-        current, current_host = url, host
-        while True:
-            seen.add(current)
-            result = self.get(current, host=current_host, keep_body=keep_body)
-            hops.append(result)
-            if not (result.redirect and result.location):
-                return Redirects(tuple(hops), "answered")
-            target = resolve(result.url, result.location)
-            if why_not_requested(target):
-                return Redirects(tuple(hops), "left-host", target)
-            if target in seen:
-                return Redirects(tuple(hops), "loop", target)
-            if len(hops) > MAX_REDIRECTS:
-                return Redirects(tuple(hops), "too-many-redirects", target)
-            if origin(target) != origin(current):
-                current_host = None
-            current = target
-
-    def visit(self, url: str, host: str | None = None, inside: str | None = None) -> PageVisit:
-        """Open ``url`` as a browser would: redirects, the page, every stylesheet and script.
-
-        ``inside`` is the path prefix the page must end under (e.g. the Ingress prefix); a page that
-        loads elsewhere is outcome ``outside-prefix``.
-        """
-        chain = self.follow(url, host=host)
-        final = chain.final
-        if chain.outcome != "answered" or final is None:
-            return PageVisit(url, chain, chain.outcome)
-        if final.status is None:
-            return PageVisit(url, chain, "no-answer")
-        if final.status != 200:
-            return PageVisit(url, chain, "http-error")
-        if not _is_html(final.content_type):
-            return PageVisit(url, chain, "not-html")
-        if inside is not None and not urlsplit(final.url).path.startswith(inside):
-            return PageVisit(url, chain, "outside-prefix")
-        return PageVisit(url, chain, "loaded", tuple(self.assets(final)))
+        nav = self.navigate(url, host=host, keep_body=False)
+        result = nav.final
+        if nav.outcome != LOADED or result is None:
+            return AssetResult(ref, url, result, nav.evidence(limit=0) or nav.outcome, nav.redirects)
+        if result.status != 200:
+            problem: str | None = result.status_line
+        elif is_html(result.content_type):
+            problem = f"{result.status_line} 이지만 HTML({result.content_type}) — 스타일시트/스크립트가 아님"
+        else:
+            problem = None
+        return AssetResult(ref, url, result, problem, nav.redirects)

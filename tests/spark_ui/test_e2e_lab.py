@@ -1,7 +1,7 @@
 """End to end (issue 6 item 7): `kb run spark-ui-ingress --profile lab -p app_name long-test` per lab scenario.
 
-One lab for the whole module (its own directory, node 127.0.0.7 and local ingress port, so it never
-meets another lab), switched from scenario to scenario with `kb lab up --scenario X`, stopped with
+One lab for the whole module (its own directory, a free node address in 127.0.5.0/24 — as
+``tests/lab/conftest.py`` ``pick_node`` — and a free local ingress port, so it never meets another lab), switched from scenario to scenario with `kb lab up --scenario X`, stopped with
 `kb lab down` at the end. The profile is passed as a path because the lab lives outside `.lab/`.
 
 Why each scenario yields exactly these findings (all checked against the live lab's HTTP answers):
@@ -19,6 +19,10 @@ Why each scenario yields exactly these findings (all checked against the live la
   rewrite; the jobs page never loads, so nothing can be said about CSS/JS, and proxyBase matches.
 - proxybase-mismatch: proxyBase `/long-test` ≠ prefix `/spark-ui/spark/long-test`: the redirect and
   all CSS/JS leave the Ingress (404) — proxybase-mismatch and static-assets-broken.
+- handset-proxybase (when the lab has it): urlFormat with a path, proxyBase=/ in the DAG's sparkConf —
+  proxybase-root (fixed in the sparkConf) and static-assets-broken.
+- literal-fix (when the lab has it): rewrite-target `/` + x-forwarded-prefix — every path loops —
+  rewrite-to-single-target and x-forwarded-prefix-ignored (a warning: the UI does not work).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_kb.lab.processes import free_port
+from platform_kb.lab.config import LabSettings
+from platform_kb.lab.processes import free_port, port_bindable
+from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -43,7 +49,17 @@ KB = (
     if not (ROOT / ".venv/bin/kb").exists()
     else [str(ROOT / ".venv/bin/kb")]
 )
-NODE = "127.0.0.7"
+NODE_PORTS = tuple(LabSettings(root=Path(".")).node_ports().values())
+
+
+def pick_node(start: int = 160) -> str:
+    """A node address in 127.0.5.0/24 whose node ports and driver UI ports 4040-4042 are free."""
+    for last in range(start, 250):
+        node = f"127.0.5.{last}"
+        if all(port_bindable(node, p) for p in (*NODE_PORTS, 4040, 4041, 4042)):
+            return node
+    raise RuntimeError("no free node address in 127.0.5.0/24")
+
 
 # scenario -> (finding ids in summary.json, exit status of `kb run`)
 EXPECTED: dict[str, tuple[list[str], int]] = {
@@ -53,7 +69,10 @@ EXPECTED: dict[str, tuple[list[str], int]] = {
     "driver-finished": (["no-ready-endpoints"], 1),
     "missing-rewrite": (["missing-rewrite"], 1),
     "proxybase-mismatch": (["proxybase-mismatch", "static-assets-broken"], 1),
+    "handset-proxybase": (["proxybase-root", "static-assets-broken"], 1),
+    "literal-fix": (["rewrite-to-single-target", "x-forwarded-prefix-ignored"], 1),
 }
+IN_LAB = [name for name in EXPECTED if name in LAB_SCENARIOS]  # the last two come with `kb lab` issue 13
 
 
 @dataclass
@@ -95,7 +114,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     env = {
         **os.environ,
         "KB_LAB_DIR": str(root / "lab"),
-        "KB_LAB_NODE": NODE,
+        "KB_LAB_NODE": pick_node(),
         "KB_LAB_LOCAL_INGRESS": f"127.0.0.1:{port}",
         "NO_MKDOCS_2_WARNING": "1",
     }
@@ -121,7 +140,7 @@ def _check(summary: dict, result: subprocess.CompletedProcess[str], ids: list[st
     )
 
 
-@pytest.mark.parametrize("scenario", list(EXPECTED))
+@pytest.mark.parametrize("scenario", IN_LAB)
 def test_scenario(lab: Lab, scenario: str) -> None:
     ids, code = EXPECTED[scenario]
     lab.up(scenario)
@@ -142,6 +161,11 @@ def test_scenario(lab: Lab, scenario: str) -> None:
     if scenario == "proxybase-root":
         evidence = summary["findings"][0]["evidence"]
         assert evidence["GET /"] == "HTTP/1.1 302 Found; Location: //jobs/"
+    if scenario == "handset-proxybase":
+        root = summary["findings"][0]
+        assert [r["kind"] for r in root["remedies"]] == ["spark-conf"] and "urlFormat" not in root["fix"]
+    if scenario == "literal-fix":
+        assert "정상입니다" not in result.stdout + _notebook_text(lab)
     if scenario == "driver-finished":
         assert f"{base}/spark-history/history/" in fixes
 

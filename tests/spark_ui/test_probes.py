@@ -199,3 +199,92 @@ def test_a_silent_server_is_cut_off_by_the_timeout():
             r = prober.get(f"http://127.0.0.1:{port}/")
         assert time.monotonic() - started < 3
     assert r.status is None and "Timeout" in (r.error or "")
+
+
+def _routes(routes: dict[str, tuple[int, dict[str, str], str]]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "127.0.0.1", f"left loopback: {request.url}"
+        status, headers, body = routes.get(request.url.path, (404, {"Content-Type": "text/html"}, "nope"))
+        return httpx.Response(status, headers=headers, text=body)
+
+    return httpx.MockTransport(handler)
+
+
+BASE = "http://127.0.0.1:8080"
+PAGE = '<html><head><base href="/p/"><link rel="stylesheet" href="static/a.css"></head></html>'
+
+
+def test_navigate_follows_redirects_and_stops_on_a_repeated_url():
+    transport = _routes(
+        {"/p/": (302, {"Location": "/p/jobs/"}, ""), "/p/jobs/": (302, {"Location": "/p/jobs/"}, "")}
+    )
+    with Prober(transport=transport) as prober:
+        nav = prober.navigate(BASE + "/p/")
+        assert prober.requests == [BASE + "/p/", BASE + "/p/jobs/"]  # the repeat is not requested again
+    assert nav.outcome == "loop" and nav.repeated == BASE + "/p/jobs/"
+    assert "무한 리다이렉트" in nav.evidence()
+
+
+def test_navigate_gives_up_after_ten_hops():
+    routes = {f"/h{i}": (302, {"Location": f"/h{i + 1}"}, "") for i in range(30)}
+    with Prober(transport=_routes(routes)) as prober:
+        nav = prober.navigate(BASE + "/h0")
+        assert len(prober.requests) == 11
+    assert nav.outcome == "too-many-redirects"
+
+
+def test_navigate_never_follows_a_location_off_the_tunnel():
+    with Prober(transport=_routes({"/": (302, {"Location": "//jobs/"}, "")})) as prober:
+        nav = prober.navigate(BASE + "/")
+        assert prober.requests == [BASE + "/"]
+    assert nav.outcome == "left-host" and nav.left_to == "http://jobs/"
+
+
+def test_check_page_works_only_with_every_asset_loaded():
+    routes = {
+        "/p/": (302, {"Location": "/p/jobs/"}, ""),
+        "/p/jobs/": (200, {"Content-Type": "text/html;charset=utf-8"}, PAGE),
+        "/p/static/a.css": (200, {"Content-Type": "text/css"}, "body{}"),
+    }
+    with Prober(transport=_routes(routes)) as prober:
+        ok = prober.check_page(BASE + "/p/", inside="/p/")
+    assert ok.works and [a.url for a in ok.assets] == [BASE + "/p/static/a.css"]  # <base href> honoured
+    # the same page outside the prefix, a CSS answered with HTML, a CSS behind a redirect loop
+    with Prober(transport=_routes(routes)) as prober:
+        assert "밖" in (prober.check_page(BASE + "/p/", inside="/q/").problem or "")
+    html_css = {**routes, "/p/static/a.css": (200, {"Content-Type": "text/html"}, "<html></html>")}
+    with Prober(transport=_routes(html_css)) as prober:
+        page = prober.check_page(BASE + "/p/", inside="/p/")
+    assert not page.works and "HTML" in (page.assets[0].problem or "")
+    looping_css = {**routes, "/p/static/a.css": (302, {"Location": "/p/static/a.css"}, "")}
+    with Prober(transport=_routes(looping_css)) as prober:
+        page = prober.check_page(BASE + "/p/", inside="/p/")
+    assert not page.works and page.assets[0].result.status == 302 and "무한" in (page.assets[0].problem or "")
+
+
+def test_an_asset_redirect_is_followed_like_a_browser():
+    routes = {
+        "/p/": (200, {"Content-Type": "text/html"}, PAGE),
+        "/p/static/a.css": (301, {"Location": "/p/static/a2.css"}, ""),
+        "/p/static/a2.css": (200, {"Content-Type": "text/css"}, "body{}"),
+    }
+    with Prober(transport=_routes(routes)) as prober:
+        page = prober.check_page(BASE + "/p/", inside="/p/")
+    assert (
+        page.works
+        and page.assets[0].redirects == 1
+        and page.assets[0].result.url == BASE + "/p/static/a2.css"
+    )
+
+
+def test_an_absolute_location_on_the_ingress_host_stays_on_the_tunnel():
+    routes = {
+        "/p/": (302, {"Location": "http://spark.homelab:8080/p/jobs/"}, ""),
+        "/p/jobs/": (200, {"Content-Type": "text/html"}, PAGE),
+        "/p/static/a.css": (200, {"Content-Type": "text/css"}, "body{}"),
+    }
+    with Prober(transport=_routes(routes)) as prober:
+        page = prober.check_page(BASE + "/p/", host="spark.homelab", inside="/p/")
+    assert page.works and page.page.url == BASE + "/p/jobs/" and page.page.host_header == "spark.homelab"
+    with Prober(transport=_routes(routes)) as prober:  # without the Host rule it is another host
+        assert prober.navigate(BASE + "/p/").outcome == "left-host"

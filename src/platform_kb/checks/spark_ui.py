@@ -32,17 +32,19 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..errors import KbError
-from ..probes import AssetResult, HttpResult, PageVisit, Prober, is_loopback_host, resolve
+from ..probes import AssetResult, HttpResult, PageCheck, Prober, is_loopback_host, resolve
 from ..remedies import Remedy
-from . import Finding
+from . import Finding, has_errors
 
 APP_LABEL = "sparkoperator.k8s.io/app-name"
 ROLE_LABEL = "spark-role"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 UI_PORT_NAME = "spark-driver-ui-port"
 REWRITE_ANNOTATION = "nginx.ingress.kubernetes.io/rewrite-target"
+FORWARDED_PREFIX_ANNOTATION = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
+URL_FORMAT_VALUE = "controller.uiIngress.urlFormat"
+OPERATOR_RELEASE = {"release": "spark-operator", "namespace": "spark-operator"}
 USE_REGEX_ANNOTATION = "nginx.ingress.kubernetes.io/use-regex"
-X_FORWARDED_PREFIX_ANNOTATION = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 # driveringress.go: a URL path other than "" and "/" becomes "<path>(/|$)(.*)" with rewrite-target "/$2"
 CAPTURE_SUFFIX = "(/|$)(.*)"
 PROXY_BASE = "spark.ui.proxyBase"
@@ -75,9 +77,7 @@ class AppInfo:
     ui_ingress_name: str | None = None
     ui_ingress_address: str | None = None
     error_message: str | None = None
-    ingress_annotations: dict[str, str] = field(
-        default_factory=dict
-    )  # spec.sparkUIOptions.ingressAnnotations
+    ingress_annotations: dict[str, str] = field(default_factory=dict)  # spec.sparkUIOptions
 
     @classmethod
     def from_object(cls, obj: dict[str, Any]) -> AppInfo:
@@ -407,9 +407,13 @@ def conf_from_environment(env: Any, source: str) -> UiConf | None:
 def expected_conf(app: AppInfo, ingress: IngressInfo | None) -> UiConf:
     """What the driver should get: the app's sparkConf plus what spark-operator v2.3+ adds.
 
-    controller.go (v2.3.0+, kubeflow/spark-operator PR #2599): when the ingress URL's path is not
-    empty, ``spark.ui.proxyBase=<path>`` and ``spark.ui.proxyRedirectUri=/`` are set before
-    submission, each only if the app does not set it already (a path of ``/`` is not excluded).
+    kubeflow/spark-operator ``internal/controller/sparkapplication/controller.go`` (``configWebUI``,
+    v2.3.0+, PR #2599): when the ingress URL's path is not empty, ``spark.ui.proxyBase=<path>`` and
+    ``spark.ui.proxyRedirectUri=/`` are set before submission, each only if the app does not set it
+    already (a path of exactly ``/`` is not excluded; a urlFormat without any path injects nothing).
+    Version history: up to v2.2.0 the operator set both before submission and overwrote the app's
+    own values (issue #1772); only v2.2.1 set them after spark-submit, so they never reached the
+    driver (the regression of issue #2597, fixed by PR #2599 in v2.3.0).
     """
     base = app.spark_conf.get(PROXY_BASE)
     redirect = app.spark_conf.get(PROXY_REDIRECT_URI)
@@ -492,7 +496,7 @@ class Observations:
     tried: HttpResult | None = None
     unsuffixed: HttpResult | None = None
     history: HistoryInfo | None = None
-    visit: PageVisit | None = None  # the prefix opened as a browser would: the one verdict of "works"
+    page: PageCheck | None = None  # the browser-grade probe of the prefix: the one source of "works"
 
     @property
     def expected(self) -> UiConf | None:
@@ -532,9 +536,9 @@ class Observations:
         )
 
     def ui_works(self) -> bool:
-        """Positive evidence only: the prefix, opened as a browser opens it, ends on a 200 page inside
-        the prefix and every stylesheet and script of that page loads (:meth:`Prober.visit`)."""
-        return self.visit is not None and self.visit.works
+        """The browser-grade page probe saw the UI work (:meth:`platform_kb.probes.Prober.check_page`):
+        redirects followed to a 200 HTML page inside the prefix, every CSS/JS loaded. Never probed: False."""
+        return self.page is not None and self.page.works
 
 
 def working_url(obs: Observations) -> str | None:
@@ -604,21 +608,21 @@ def check_app_name_suffix(obs: Observations) -> Finding | None:
             "Airflow `SparkKubernetesOperator`가 이름 뒤에 "
             "`-` + 8자리 `[a-z0-9]` 접미사를 붙여 SparkApplication을 만들었습니다. spark-operator는 이 이름으로 "
             "UI Service·Ingress와 URL 경로를 만들기 때문에, DAG에 적은 이름으로 만든 주소는 어떤 Ingress 규칙에도 맞지 않습니다. "
-            "`random_name_suffix`(기본값 True)는 `apache-airflow-providers-cncf-kubernetes` 10.0.0부터 실제로 적용됩니다"
-            "(apache/airflow PR #43847, issue #43800): 그 전 버전(예: 9.0.1)은 값과 상관없이 항상 접미사를 붙입니다."
+            "접미사는 늘 붙었고, `apache-airflow-providers-cncf-kubernetes` 10.0.0(PR #43847)부터 "
+            "`random_name_suffix=False`로 끌 수 있습니다(기본값 `True`; 그 전 버전은 이 인자를 무시)."
         ),
         evidence=evidence,
         fix=(
-            "DAG에서 `SparkKubernetesOperator(..., random_name_suffix=False)`로 이름을 고정하거나(provider 10.0.0 이상 필요, 같은 이름의 이전 "
-            "SparkApplication은 `delete_on_termination=True`(기본값)로 지워지게 두세요), 접미사가 붙은 이름을 쓰세요. "
-            + _now_or_none(obs)
+            "DAG에서 `SparkKubernetesOperator(..., random_name_suffix=False)`로 이름을 고정하거나(같은 이름의 이전 "
+            "SparkApplication은 `delete_on_termination=True`(기본값)로 지워지게 두세요; provider 10.0.0 이상 필요), "
+            "접미사가 붙은 이름을 쓰세요. " + _now_or_none(obs)
         ),
         remedies=(
             Remedy(
                 "dag-operator-args",
-                {"namespace": obs.namespace, "application": obs.app_name},
+                _app_target(obs),
                 {"set": {"random_name_suffix": False}},
-                "DAG의 SparkKubernetesOperator에 random_name_suffix=False",
+                "SparkKubernetesOperator(random_name_suffix=False) (provider >= 10.0.0), then resubmit",
             ),
         ),
     )
@@ -645,7 +649,14 @@ def check_ingress_not_found(obs: Observations) -> Finding | None:
             f'`controller.uiIngress.urlFormat="{SUGGESTED_URL_PATH}"`로 spark-operator를 업그레이드하고 잡을 다시 '
             f"제출하세요. 고친 뒤 주소: {fixed_url(obs)}"
         ),
-        remedies=(_url_format_remedy(obs, enable=True),),
+        remedies=(
+            Remedy(
+                "operator-values",
+                dict(OPERATOR_RELEASE),
+                {"set": {"controller.uiIngress.enable": True, URL_FORMAT_VALUE: SUGGESTED_URL_PATH}},
+                "enable the operator's UI Ingress with a urlFormat that has a path, then resubmit",
+            ),
+        ),
     )
 
 
@@ -677,6 +688,7 @@ def check_ingress_path_mismatch(obs: Observations) -> Finding | None:
         ),
         evidence=evidence,
         fix=f"Ingress 경로 `{obs.ingress.prefix}`로 접속하세요. " + _now_or_none(obs),
+        remedies=(Remedy("use-url", {}, {"url": obs.browser_url()}, "open the Ingress prefix"),),
     )
 
 
@@ -721,11 +733,9 @@ def check_no_ready_endpoints(obs: Observations) -> Finding | None:
             f"드라이버 파드 상태와 로그를 보세요: `kubectl -n {obs.namespace} get pods -l {APP_LABEL}={obs.app.name},"
             f"{ROLE_LABEL}=driver`, `kubectl -n {obs.namespace} describe sparkapplication {obs.app.name}`."
         )
-    remedies = (
-        (Remedy("use-url", {}, {"url": history.ui_url}, "끝난 앱의 UI는 History Server에서"),)
-        if history is not None and history.ui_url and history.found
-        else ()
-    )
+    remedies: tuple[Remedy, ...] = ()
+    if history is not None and history.ui_url and history.found:
+        remedies = (Remedy("use-url", {}, {"url": history.ui_url}, "the finished app in the History Server"),)
     return Finding(
         id="no-ready-endpoints",
         severity="error",
@@ -738,6 +748,40 @@ def check_no_ready_endpoints(obs: Observations) -> Finding | None:
     )
 
 
+def _app_target(obs: Observations) -> dict[str, str]:
+    """A remedy's target for the SparkApplication the DAG submits (its name without Airflow's suffix)."""
+    return {"namespace": obs.namespace, "application": obs.app_name}
+
+
+def _conf_remedy(
+    obs: Observations, summary: str, set_: dict[str, str] | None = None, unset: tuple[str, ...] = ()
+) -> Remedy:
+    return Remedy("spark-conf", _app_target(obs), {"set": dict(set_ or {}), "unset": list(unset)}, summary)
+
+
+def _url_format_remedy(obs: Observations) -> Remedy:
+    host = obs.ingress.host if obs.ingress else ""
+    return Remedy(
+        "operator-values",
+        dict(OPERATOR_RELEASE),
+        {"set": {URL_FORMAT_VALUE: (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH}},
+        "a urlFormat with a path (the operator then sets proxyBase to it), then resubmit",
+    )
+
+
+def _hand_set(obs: Observations, key: str) -> str | None:
+    """The value the DAG's sparkConf (the SparkApplication's ``spec.sparkConf``) sets for ``key``."""
+    return obs.app.spark_conf.get(key) if obs.app else None
+
+
+VERSION_NOTE = (
+    "spark-operator 버전별: v2.3.0+는 앱의 sparkConf에 이미 있는 값을 그대로 두고 없을 때만 넣습니다(PR #2599). "
+    "v2.2.0까지는 제출 전에 넣으며 앱의 값을 덮어썼고(issue #1772), v2.2.1만 spark-submit 뒤에 넣어 드라이버가 "
+    "그 값을 받지 못했습니다(issue #2597의 회귀, v2.3.0에서 고쳐짐). urlFormat에 경로가 전혀 없으면 아무것도 넣지 않고, "
+    "경로가 정확히 `/`이면 `/`를 넣습니다."
+)
+
+
 def _root_evidence(obs: Observations) -> dict[str, Any]:
     evidence: dict[str, Any] = {}
     if obs.prefix is not None and obs.prefix.location and obs.prefix.location.startswith("//"):
@@ -746,41 +790,6 @@ def _root_evidence(obs: Observations) -> dict[str, Any]:
     if root_refs:
         evidence["페이지의 CSS/JS 주소"] = ", ".join(root_refs[:3]) + (" …" if len(root_refs) > 3 else "")
     return evidence
-
-
-def _hand_set(obs: Observations, key: str) -> bool:
-    """``key`` is in the SparkApplication's own ``spec.sparkConf`` (the DAG set it, not the operator)."""
-    return obs.app is not None and key in obs.app.spark_conf
-
-
-def _app_target(obs: Observations) -> dict[str, str]:
-    return {"namespace": obs.namespace, "application": obs.app_name}
-
-
-def _url_format_remedy(obs: Observations, enable: bool = False) -> Remedy:
-    host = obs.ingress.host if obs.ingress else ""
-    values: dict[str, Any] = {
-        "controller.uiIngress.urlFormat": (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH
-    }
-    if enable:
-        values = {"controller.uiIngress.enable": True, **values}
-    return Remedy(
-        "operator-values",
-        {"release": "spark-operator", "namespace": "spark-operator"},
-        {"set": values},
-        "spark-operator Helm 값 controller.uiIngress.urlFormat에 경로를 넣고 앱을 다시 제출",
-    )
-
-
-def _drop_hand_set_remedy(obs: Observations, keys: list[str]) -> Remedy:
-    return Remedy(
-        "spark-conf",
-        _app_target(obs),
-        {"unset": keys},
-        "DAG의 sparkConf에서 "
-        + ", ".join(keys)
-        + "를 지우고 다시 제출 (spark-operator v2.3+가 Ingress 경로로 넣음)",
-    )
 
 
 def check_proxybase_root(obs: Observations) -> Finding | None:
@@ -793,62 +802,66 @@ def check_proxybase_root(obs: Observations) -> Finding | None:
     if conf is not None:
         evidence[f"{PROXY_BASE} ({conf.source})"] = _shown(conf.proxy_base)
         evidence[f"{PROXY_REDIRECT_URI} ({conf.source})"] = _shown(conf.proxy_redirect_uri)
-    if obs.app is not None:
-        evidence[f"SparkApplication spec.sparkConf의 {PROXY_BASE}"] = _shown(
-            obs.app.spark_conf.get(PROXY_BASE)
-        )
+    hand = _hand_set(obs, PROXY_BASE)
+    evidence[f"DAG의 sparkConf `{PROXY_BASE}`"] = _shown(hand)
     if obs.ingress is not None:
         evidence["Ingress 경로"] = obs.ingress.path or "(없음)"
     evidence.update(http_evidence)
-    if _hand_set(obs, PROXY_BASE):
-        return _proxybase_root_from_dag(obs, evidence)
-    host = obs.ingress.host if obs.ingress else ""
-    url_format = (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH
+    prefix_path = obs.ingress.url_path if obs.ingress and obs.ingress.has_prefix else None
+    remedies: list[Remedy] = []
+    where = fix = ""
+    if hand is not None:
+        # set by hand in the DAG: v2.3.0+ keeps it, so only the DAG can change it
+        where = (
+            f"DAG의 sparkConf(Airflow `SparkKubernetesOperator`가 제출하는 SparkApplication의 `spec.sparkConf`)에 "
+            f'`{PROXY_BASE}: "{hand}"`가 손으로 들어가 있고, spark-operator v2.3.0+는 앱이 정한 값을 그대로 둡니다.'
+        )
+        fix = (
+            f"DAG의 sparkConf에서 `{PROXY_BASE}`를 지우세요"
+            + (f'(또는 Ingress 접두사 `"{prefix_path}"`로 바꾸세요)' if prefix_path else "")
+            + " — 그리고 잡을 다시 제출하세요. 오퍼레이터의 Helm 값을 바꿔도 이 값은 그대로입니다. "
+        )
+        remedies.append(
+            _conf_remedy(
+                obs,
+                "drop the hand-set spark.ui.proxyBase from the DAG's sparkConf; resubmit",
+                unset=(PROXY_BASE,),
+            )
+        )
+    if prefix_path is None:
+        # no path in urlFormat: the operator injects "/" (exactly "/"; no path at all injects nothing)
+        host = obs.ingress.host if obs.ingress else ""
+        url_format = (host + SUGGESTED_URL_PATH) if host else SUGGESTED_URL_PATH
+        where = (where + " 또한 " if hand is not None else "") + (
+            "urlFormat의 경로가 `/`라서 spark-operator v2.3+가 `spark.ui.proxyBase=/`와 `spark.ui.proxyRedirectUri=/`를 넣습니다."
+        )
+        fix = (fix if hand is not None else "") + (
+            f'Helm 값 `{URL_FORMAT_VALUE}`에 경로를 넣으세요: `"{url_format}"` — 그러면 오퍼레이터가 '
+            "Ingress에 `(/|$)(.*)` 경로와 `rewrite-target: /$2`를 만들고 proxyBase를 그 경로로 맞춥니다. "
+        )
+        remedies.append(_url_format_remedy(obs))
+    elif hand is None:
+        where = "DAG의 sparkConf에도 오퍼레이터 규칙에도 없는 값입니다(이미지의 `spark-defaults.conf`나 `APPLICATION_WEB_PROXY_BASE` 환경 변수)."
+        fix = f'DAG의 sparkConf에 `{PROXY_BASE}: "{prefix_path}"`를 넣어 덮어쓰고 잡을 다시 제출하세요. '
+        remedies.append(
+            _conf_remedy(
+                obs,
+                "set spark.ui.proxyBase to the Ingress prefix in the DAG's sparkConf; resubmit",
+                {PROXY_BASE: prefix_path, PROXY_REDIRECT_URI: "/"},
+            )
+        )
     return Finding(
         id="proxybase-root",
         severity="error",
         title="`spark.ui.proxyBase`가 `/`라서 링크와 리다이렉트가 `//jobs/`가 됩니다",
         detail=(
-            "urlFormat의 경로가 정확히 `/`이면 spark-operator v2.3+가 `spark.ui.proxyBase=/`와 "
-            "`spark.ui.proxyRedirectUri=/`를 넣습니다(경로가 아예 없는 urlFormat은 아무것도 넣지 않음; "
-            "kubeflow/spark-operator `internal/controller/sparkapplication/controller.go`). 이 앱의 sparkConf에는 "
-            "proxyBase가 없으니 값은 오퍼레이터가 넣은 것입니다. Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙이므로 "
+            where + " Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙이므로 "
             "`/` + `/jobs/` = `//jobs/`가 되고, 브라우저는 이를 프로토콜 상대 주소로 읽어 **호스트 `jobs`**로 갑니다. "
-            "CSS/JS(`//static/...`)도 호스트 `static`에서 찾다가 실패해 화면이 깨집니다."
+            "CSS/JS(`//static/...`)도 호스트 `static`에서 찾다가 실패해 화면이 깨집니다. " + VERSION_NOTE
         ),
         evidence=evidence,
-        fix=(
-            f'Helm 값 `controller.uiIngress.urlFormat`에 경로를 넣으세요: `"{url_format}"` — 그러면 오퍼레이터가 '
-            "Ingress에 `(/|$)(.*)` 경로와 `rewrite-target: /$2`를 만들고 proxyBase를 그 경로로 맞춥니다(앱을 다시 제출). "
-            + _now_or_none(obs)
-        ),
-        remedies=(_url_format_remedy(obs),),
-    )
-
-
-def _proxybase_root_from_dag(obs: Observations, evidence: dict[str, Any]) -> Finding:
-    keys = [k for k in (PROXY_BASE, PROXY_REDIRECT_URI) if _hand_set(obs, k)]
-    prefix = obs.ingress.url_path if obs.ingress and obs.ingress.has_prefix else None
-    instead = f' 또는 `{PROXY_BASE}: "{prefix}"`로 맞추세요' if prefix else ""
-    return Finding(
-        id="proxybase-root",
-        severity="error",
-        title="DAG의 sparkConf에 손으로 넣은 `spark.ui.proxyBase=/` 때문에 링크와 리다이렉트가 `//jobs/`가 됩니다",
-        detail=(
-            "이 값은 SparkApplication의 `spec.sparkConf`, 곧 DAG(`SparkKubernetesOperator`의 템플릿)에 있습니다. "
-            "spark-operator v2.3+는 사용자가 넣은 proxyBase를 덮어쓰지 않으므로(kubeflow/spark-operator PR #2599, "
-            "`internal/controller/sparkapplication/controller.go`) Helm 값 urlFormat을 바꿔도 달라지지 않습니다. "
-            "Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙여 `/` + `/jobs/` = `//jobs/`가 되고, 브라우저는 이를 "
-            "**호스트 `jobs`**로 읽습니다. CSS/JS(`//static/...`)도 깨집니다."
-        ),
-        evidence=evidence,
-        fix=(
-            "DAG의 `sparkConf`에서 "
-            + ", ".join(f"`{k}`" for k in keys)
-            + f"를 지우세요(spark-operator v2.3+가 Ingress 경로로 넣어 줍니다){instead}. 그리고 잡을 다시 제출하세요. "
-            "Helm 값 `controller.uiIngress.urlFormat`은 바꿀 필요가 없습니다. " + _now_or_none(obs)
-        ),
-        remedies=(_drop_hand_set_remedy(obs, keys),),
+        fix=fix + _now_or_none(obs),
+        remedies=tuple(remedies),
     )
 
 
@@ -867,8 +880,10 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
         return None
     if obs.ui_works():
         return None  # e.g. a proxy sends X-Forwarded-Context: the HTTP evidence says the UI is fine
+    hand = _hand_set(obs, PROXY_BASE)
     evidence: dict[str, Any] = {
         f"{PROXY_BASE} ({conf.source})": _shown(conf.proxy_base),
+        f"DAG의 sparkConf `{PROXY_BASE}`": _shown(hand),
         "Ingress 경로 접두사": ingress.url_path,
     }
     if obs.prefix is not None:
@@ -879,6 +894,35 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
     if outside:
         evidence["CSS/JS 예"] = f"{outside[0].asset.ref} → {outside[0].problem}"
     base_text = f"`{conf.proxy_base}`" if conf.proxy_base is not None else "설정 안 됨"
+    if hand is not None:
+        where = (
+            f'이 값은 DAG의 sparkConf에 손으로 넣은 것이고(`{PROXY_BASE}: "{hand}"`), spark-operator v2.3.0+는 '
+            "앱이 정한 값을 그대로 둡니다."
+        )
+        fix = (
+            f"DAG의 sparkConf에서 손으로 넣은 `{PROXY_BASE}`를 지우세요(spark-operator v2.3.0+가 Ingress 경로로 넣어 줍니다) "
+            f'또는 `{PROXY_BASE}: "{ingress.url_path}"`와 `{PROXY_REDIRECT_URI}: "/"`로 맞추고 잡을 다시 제출하세요. '
+        )
+        unset = (PROXY_BASE,) + (
+            (PROXY_REDIRECT_URI,) if _hand_set(obs, PROXY_REDIRECT_URI) not in (None, "/") else ()
+        )
+        remedy = _conf_remedy(
+            obs, "drop the hand-set proxyBase from the DAG's sparkConf; resubmit", unset=unset
+        )
+    else:
+        where = (
+            "DAG의 sparkConf에는 값이 없는데 드라이버에 Ingress 경로가 없습니다: spark-operator v2.2.1은 값을 "
+            "spark-submit 뒤에 넣어 드라이버에 전달하지 못합니다(issue #2597, v2.3.0에서 고쳐짐)."
+        )
+        fix = (
+            "spark-operator v2.2.1이면 v2.3.0 이상으로 올리거나, DAG의 sparkConf에 "
+            f'`{PROXY_BASE}: "{ingress.url_path}"`와 `{PROXY_REDIRECT_URI}: "/"`를 직접 넣고 잡을 다시 제출하세요. '
+        )
+        remedy = _conf_remedy(
+            obs,
+            "set proxyBase to the Ingress prefix in the DAG's sparkConf (operator v2.2.1 never passes it); resubmit",
+            {PROXY_BASE: ingress.url_path, PROXY_REDIRECT_URI: "/"},
+        )
     return Finding(
         id="proxybase-mismatch",
         severity="error",
@@ -886,34 +930,37 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
         detail=(
             "Spark는 페이지의 모든 링크·CSS/JS·리다이렉트 앞에 proxyBase를 붙입니다. 이 값이 Ingress 접두사와 다르면 "
             "브라우저가 요청하는 주소(예: `<proxyBase>/static/...`, `<proxyBase>/jobs/`)가 Ingress 규칙에 걸리지 않아 "
-            "404가 되고 CSS/JS가 빠진 화면이 됩니다. "
-            + (
-                "이 값은 DAG가 SparkApplication의 `spec.sparkConf`에 넣은 것이고, spark-operator v2.3+는 사용자가 넣은 "
-                "값을 그대로 둡니다."
-                if _hand_set(obs, PROXY_BASE)
-                else "(spark-operator v2.2.1만 proxyBase를 spark-submit 뒤에 넣어 드라이버가 받지 못했습니다 — "
-                "kubeflow/spark-operator issue #2597, v2.3.0의 PR #2599에서 고쳐짐. 그 전 버전은 제출 전에 넣었습니다.)"
-            )
+            "404가 되고 CSS/JS가 빠진 화면이 됩니다. " + where + " " + VERSION_NOTE
         ),
         evidence=evidence,
-        fix=(
-            f"앱의 sparkConf에서 손으로 넣은 `{PROXY_BASE}`를 지우세요(spark-operator v2.3+가 Ingress 경로로 넣어 줍니다) "
-            f'또는 `{PROXY_BASE}: "{ingress.url_path}"`와 `{PROXY_REDIRECT_URI}: "/"`로 맞추세요. '
-            + _now_or_none(obs)
-        ),
-        remedies=(_proxybase_mismatch_remedy(obs, ingress),),
+        fix=fix + _now_or_none(obs),
+        remedies=(remedy,),
     )
 
 
-def _proxybase_mismatch_remedy(obs: Observations, ingress: IngressInfo) -> Remedy:
-    if _hand_set(obs, PROXY_BASE):
-        return _drop_hand_set_remedy(obs, [k for k in (PROXY_BASE, PROXY_REDIRECT_URI) if _hand_set(obs, k)])
-    return Remedy(
-        "spark-conf",
-        _app_target(obs),
-        {"set": {PROXY_BASE: ingress.url_path, PROXY_REDIRECT_URI: "/"}},
-        "DAG의 sparkConf에 proxyBase를 Ingress 경로로 (spark-operator v2.2.1이 넣지 못한 값)",
+def _annotation_source(obs: Observations, key: str) -> str:
+    """Where an Ingress annotation is written: the app's ``sparkUIOptions.ingressAnnotations``, else by hand.
+
+    (``controller.uiIngress.annotations`` of the operator's values cannot be told apart from a hand
+    edit through the API; the Korean fix names both.)
+    """
+    return "application" if obs.app and key in obs.app.ingress_annotations else "hand-edit"
+
+
+def _ingress_target(obs: Observations, key: str) -> dict[str, str]:
+    name = obs.ingress.name if obs.ingress else ""
+    return {"namespace": obs.namespace, "name": name, "source": _annotation_source(obs, key)}
+
+
+def _jobs_loop_text(obs: Observations) -> str:
+    if obs.jobs is None:
+        return ""
+    loop = (
+        obs.jobs.redirect
+        and obs.jobs.location
+        and urlsplit(obs.jobs.location).path == urlsplit(obs.jobs.url).path
     )
+    return obs.jobs.evidence() + (" (자기 자신으로 리다이렉트: 무한 반복)" if loop else "")
 
 
 def check_missing_rewrite(obs: Observations) -> Finding | None:
@@ -931,14 +978,9 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
     if obs.prefix is not None:
         evidence[f"GET {obs.prefix.path}"] = obs.prefix.evidence()
     if obs.jobs is not None:
-        loop = (
-            obs.jobs.redirect
-            and obs.jobs.location
-            and urlsplit(obs.jobs.location).path == urlsplit(obs.jobs.url).path
-        )
-        evidence[f"GET {obs.jobs.path}"] = obs.jobs.evidence() + (
-            " (자기 자신으로 리다이렉트: 무한 반복)" if loop else ""
-        )
+        evidence[f"GET {obs.jobs.path}"] = _jobs_loop_text(obs)
+    if obs.page is not None:
+        evidence["브라우저처럼 따라간 경로"] = obs.page.navigation.evidence()
     prefix = ingress.url_path
     return Finding(
         id="missing-rewrite",
@@ -958,28 +1000,121 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
             "Spark는 `X-Forwarded-Prefix`를 읽지 않으니 proxyBase가 접두사와 같아야 합니다. "
             + _now_or_none(obs)
         ),
-        remedies=(_rewrite_remedy(obs, ingress),),
+        remedies=(
+            _rewrite_remedy(
+                obs, "rewrite-target /$2 on the path <prefix>(/|$)(.*), as the operator writes it"
+            ),
+        ),
     )
 
 
-def _annotation_source(obs: Observations, key: str) -> str:
-    """Where the annotation is written: the app's sparkUIOptions, or by hand on the Ingress."""
-    return "application" if obs.app is not None and key in obs.app.ingress_annotations else "hand-edit"
+def _rewrite_remedy(obs: Observations, summary: str) -> Remedy:
+    """``rewrite-target: /$2`` on the Ingress; ``patch["path"]`` too when the path lacks the capture groups."""
+    ingress = obs.ingress
+    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}, "unset": []}
+    if ingress is not None and ingress.has_prefix and not ingress.path.endswith(CAPTURE_SUFFIX):
+        patch["path"] = ingress.url_path + CAPTURE_SUFFIX  # /$2 needs the capture groups in the path
+    return Remedy("ingress-annotations", _ingress_target(obs, REWRITE_ANNOTATION), patch, summary)
 
 
-def _rewrite_remedy(obs: Observations, ingress: IngressInfo) -> Remedy:
-    patch: dict[str, Any] = {"set": {REWRITE_ANNOTATION: "/$2"}}
-    if not ingress.path.endswith(CAPTURE_SUFFIX):
-        patch["path"] = ingress.url_path + CAPTURE_SUFFIX
-    return Remedy(
-        "ingress-annotations",
-        {
-            "namespace": obs.namespace,
-            "name": ingress.name,
-            "source": _annotation_source(obs, REWRITE_ANNOTATION),
-        },
-        patch,
-        f"UI Ingress의 {REWRITE_ANNOTATION}를 /$2로 (경로 {ingress.url_path}{CAPTURE_SUFFIX})",
+def _single_target(rewrite: str | None) -> bool:
+    """A rewrite-target that names no capture group (``/``, ``/jobs/``): every path maps to it."""
+    return rewrite is not None and re.search(r"\$\d", rewrite) is None
+
+
+def check_rewrite_single_target(obs: Observations) -> Finding | None:
+    """``rewrite-target: /`` (the #3-10 literal fix): ingress-nginx rewrites every path to ``/``.
+
+    ingress-nginx ``template.go`` builds ``rewrite "(?i)<path>" <target> break;``: a target without
+    ``$1``/``$2`` replaces the whole URI, so ``…/jobs/`` reaches Spark as ``/``, which redirects to
+    ``<proxyBase>/jobs/`` — the same URL again.
+    """
+    ingress = obs.ingress
+    if ingress is None or not _single_target(ingress.rewrite_target) or obs.ui_works():
+        return None
+    evidence: dict[str, Any] = {
+        "Ingress 경로": f"{ingress.path} ({ingress.main.path_type or '-'})",
+        REWRITE_ANNOTATION: ingress.rewrite_target,
+    }
+    if obs.page is not None:
+        evidence["브라우저처럼 따라간 경로"] = obs.page.navigation.evidence()
+    if obs.jobs is not None:
+        evidence[f"GET {obs.jobs.path}"] = _jobs_loop_text(obs)
+    source = _annotation_source(obs, REWRITE_ANNOTATION)
+    where = (
+        "앱의 `spec.sparkUIOptions.ingressAnnotations`"
+        if source == "application"
+        else f"Ingress `{ingress.name}`에 손으로 단 annotation(또는 Helm 값 `controller.uiIngress.annotations`)"
+    )
+    return Finding(
+        id="rewrite-to-single-target",
+        severity="error",
+        title=f"`{REWRITE_ANNOTATION}: {ingress.rewrite_target}`가 접두사 아래 모든 경로를 한 주소로 보냅니다",
+        detail=(
+            f"rewrite-target에 캡처 그룹(`$2`)이 없으면 ingress-nginx는 `{ingress.prefix}jobs/`, `…/static/…` 등 모든 "
+            f"경로를 `{ingress.rewrite_target}` 하나로 바꿔 드라이버에 넘깁니다. Spark는 `/`에 `302 Location: <proxyBase>/jobs/`로 "
+            "답하고, 그 주소가 다시 `/`로 바뀌어 리다이렉트가 끝없이 반복됩니다(CSS/JS 요청도 모두 같은 302). "
+            "#3-10에 적힌 `rewrite-target: /` + `x-forwarded-prefix` 수정이 이 경우입니다."
+        ),
+        evidence=evidence,
+        fix=(
+            f"{where}의 `{REWRITE_ANNOTATION}`를 `/$2`로 바꾸세요(경로는 `{ingress.url_path}{CAPTURE_SUFFIX}` — "
+            "spark-operator가 urlFormat에 경로가 있으면 스스로 이렇게 만듭니다: 손으로 고친 Ingress라면 "
+            f"`kubectl -n {obs.namespace} annotate ingress {ingress.name} --overwrite '{REWRITE_ANNOTATION}=/$2'`). "
+            + _now_or_none(obs)
+        ),
+        remedies=(_rewrite_remedy(obs, "rewrite-target /$2 (capture group) instead of a single target"),),
+    )
+
+
+def check_x_forwarded_prefix(obs: Observations) -> Finding | None:
+    """``x-forwarded-prefix`` is sent as ``X-Forwarded-Prefix``, which Spark never reads.
+
+    apache/spark ``core/src/main/scala/org/apache/spark/ui/UIUtils.scala`` ``uiRoot``: the prefix is
+    ``spark.ui.proxyBase``, else env ``APPLICATION_WEB_PROXY_BASE``, else the request header
+    ``X-Forwarded-Context`` (SPARK-24209, PR #21268); ``JettyUtils.scala`` redirects with the same
+    ``uiRoot``. Info when the UI works anyway (the annotation does nothing), warning when it does not.
+    """
+    ingress = obs.ingress
+    if ingress is None or FORWARDED_PREFIX_ANNOTATION not in ingress.annotations:
+        return None
+    works = obs.ui_works()
+    value = ingress.annotations[FORWARDED_PREFIX_ANNOTATION]
+    evidence: dict[str, Any] = {
+        FORWARDED_PREFIX_ANNOTATION: value,
+        "Spark가 읽는 것": "`spark.ui.proxyBase` → `APPLICATION_WEB_PROXY_BASE` → 헤더 `X-Forwarded-Context` (UIUtils.uiRoot)",
+        "UI 판정(브라우저처럼)": "동작함" if works else (obs.page.problem if obs.page else "확인 안 됨"),
+    }
+    conf = obs.conf
+    if conf is not None:
+        evidence[f"{PROXY_BASE} ({conf.source})"] = _shown(conf.proxy_base)
+    return Finding(
+        id="x-forwarded-prefix-ignored",
+        severity="info" if works else "warning",
+        title="`x-forwarded-prefix` annotation은 Spark UI에 아무 효과가 없습니다",
+        detail=(
+            "ingress-nginx는 이 annotation을 `X-Forwarded-Prefix` 헤더로 보내지만(rewrite-target이 있는 location에만), "
+            "Spark는 링크와 리다이렉트의 접두사를 `spark.ui.proxyBase`, 환경 변수 `APPLICATION_WEB_PROXY_BASE`, "
+            "헤더 `X-Forwarded-Context` 순으로만 정합니다(apache/spark `UIUtils.scala` `uiRoot`, `JettyUtils.scala`). "
+            + (
+                "UI는 proxyBase 덕분에 동작하고, 이 annotation은 지워도 됩니다."
+                if works
+                else "UI가 깨진 원인을 고치는 데 도움이 되지 않습니다."
+            )
+        ),
+        evidence=evidence,
+        fix=(
+            f"`{FORWARDED_PREFIX_ANNOTATION}`를 지우고, 접두사는 proxyBase(spark-operator v2.3+가 urlFormat 경로로 넣음)로 맞추세요. "
+            + _now_or_none(obs)
+        ),
+        remedies=(
+            Remedy(
+                "ingress-annotations",
+                _ingress_target(obs, FORWARDED_PREFIX_ANNOTATION),
+                {"set": {}, "unset": [FORWARDED_PREFIX_ANNOTATION]},
+                "drop x-forwarded-prefix (Spark reads X-Forwarded-Context, not X-Forwarded-Prefix)",
+            ),
+        ),
     )
 
 
@@ -1015,164 +1150,6 @@ def check_static_assets(obs: Observations) -> Finding | None:
     )
 
 
-def _single_target(ingress: IngressInfo) -> bool:
-    """A rewrite-target with no capture reference (``$1``, ``$2``) on a prefix: every path → one target."""
-    target = ingress.rewrite_target
-    return ingress.has_prefix and target is not None and re.search(r"\$\d", target) is None
-
-
-def _visit_evidence(obs: Observations) -> dict[str, Any]:
-    return dict(obs.visit.evidence()) if obs.visit is not None else {}
-
-
-def check_rewrite_to_single_target(obs: Observations) -> Finding | None:
-    """#3-10's literal fix: ``rewrite-target: /`` on the operator's ``<prefix>(/|$)(.*)`` path.
-
-    ingress-nginx (kubernetes/ingress-nginx ``internal/ingress/controller/template/template.go``,
-    ``buildProxyPass``) writes ``rewrite "(?i)<path>" <target> break;``: without ``$2`` every request
-    under the prefix reaches Spark as ``<target>``. Spark answers ``/`` with ``302 <proxyBase>/jobs/``,
-    which comes back as ``/`` again: a redirect loop, and every CSS/JS request gets the same redirect.
-    """
-    ingress = obs.ingress
-    if ingress is None or not _single_target(ingress) or obs.ui_works():
-        return None
-    evidence: dict[str, Any] = {
-        "Ingress 경로": f"{ingress.path} ({ingress.main.path_type or '-'})",
-        REWRITE_ANNOTATION: ingress.rewrite_target,
-    }
-    if X_FORWARDED_PREFIX_ANNOTATION in ingress.annotations:
-        evidence[X_FORWARDED_PREFIX_ANNOTATION] = ingress.annotations[X_FORWARDED_PREFIX_ANNOTATION]
-    evidence.update(_visit_evidence(obs))
-    if obs.jobs is not None:
-        evidence[f"GET {obs.jobs.path}"] = obs.jobs.evidence()
-    source = _annotation_source(obs, REWRITE_ANNOTATION)
-    where = (
-        "SparkApplication의 `spec.sparkUIOptions.ingressAnnotations`(DAG)에서"
-        if source == "application"
-        else f"Ingress에서 직접(`kubectl -n {obs.namespace} annotate ingress {ingress.name} --overwrite '{REWRITE_ANNOTATION}=/$2'`)"
-    )
-    return Finding(
-        id="rewrite-to-single-target",
-        severity="error",
-        title=f"`{REWRITE_ANNOTATION}: {ingress.rewrite_target}`이 접두사 아래의 모든 경로를 한 주소로 보냅니다",
-        detail=(
-            f"Ingress 경로 `{ingress.path}` 아래의 요청은 rewrite-target에 캡처 그룹(`$2`)이 없으면 전부 "
-            f"`{ingress.rewrite_target}`로 바뀌어 드라이버에 갑니다. Spark는 `/`를 `<proxyBase>/jobs/`로 돌려보내고, "
-            "그 주소가 다시 `/`로 바뀌어 리다이렉트가 끝없이 반복됩니다. CSS/JS 요청도 모두 같은 리다이렉트를 받습니다. "
-            "#3-10 기록의 `rewrite-target: /` + `x-forwarded-prefix` 조합이 이 상태입니다"
-            "(`x-forwarded-prefix`는 Spark가 읽지 않는 `X-Forwarded-Prefix` 헤더만 더합니다)."
-        ),
-        evidence=evidence,
-        fix=(
-            f"rewrite-target을 `/$2`로 되돌리세요 — {where}. 경로는 `{ingress.url_path}{CAPTURE_SUFFIX}`여야 합니다"
-            "(spark-operator가 urlFormat에 경로가 있을 때 만드는 그대로). " + _now_or_none(obs)
-        ),
-        remedies=(_rewrite_remedy(obs, ingress),),
-    )
-
-
-def check_redirect_loop(obs: Observations) -> Finding | None:
-    """A loop the cause checks above do not explain (they quote the loop in their own evidence)."""
-    visit = obs.visit
-    if visit is None or visit.outcome not in ("loop", "too-many-redirects"):
-        return None
-    ingress = obs.ingress
-    if (
-        ingress is not None
-        and ingress.has_prefix
-        and (ingress.rewrite_target is None or _single_target(ingress))
-    ):
-        return None  # missing-rewrite / rewrite-to-single-target name the cause
-    return Finding(
-        id="redirect-loop",
-        severity="error",
-        title="Spark UI 주소가 리다이렉트를 끝없이 반복합니다",
-        detail=(
-            "브라우저처럼 리다이렉트를 따라가면 앞서 요청한 주소로 되돌아옵니다(브라우저: 리디렉션 횟수가 너무 많음). "
-            "Ingress의 rewrite와 드라이버의 `spark.ui.proxyBase`·`spark.ui.proxyRedirectUri`가 서로 맞지 않을 때 생깁니다."
-        ),
-        evidence={
-            **_visit_evidence(obs),
-            **({"Ingress annotations": _annotations_text(ingress)} if ingress else {}),
-        },
-        fix=(
-            "리다이렉트 사슬의 `Location`을 보고, Ingress 경로·rewrite-target(`/$2`)과 proxyBase(Ingress 접두사)를 "
-            "spark-operator가 만드는 조합으로 되돌리세요. " + _now_or_none(obs)
-        ),
-    )
-
-
-def _annotations_text(ingress: IngressInfo) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in sorted(ingress.annotations.items())) or "(없음)"
-
-
-def check_x_forwarded_prefix_ignored(obs: Observations) -> Finding | None:
-    """``x-forwarded-prefix`` adds ``X-Forwarded-Prefix``, a header Spark never reads.
-
-    apache/spark ``core/src/main/scala/org/apache/spark/ui/UIUtils.scala`` (``uiRoot``): the prefix
-    comes from ``spark.ui.proxyBase``, then ``APPLICATION_WEB_PROXY_BASE``, then the request header
-    ``X-Forwarded-Context`` — never ``X-Forwarded-Prefix``. Info when the UI works, a warning otherwise.
-    """
-    ingress = obs.ingress
-    if ingress is None or X_FORWARDED_PREFIX_ANNOTATION not in ingress.annotations:
-        return None
-    works = obs.ui_works()
-    return Finding(
-        id="x-forwarded-prefix-ignored",
-        severity="info" if works else "warning",
-        title="`x-forwarded-prefix` annotation은 Spark UI에 아무 영향이 없습니다",
-        detail=(
-            "ingress-nginx는 이 annotation으로 `X-Forwarded-Prefix` 헤더를 보냅니다(rewrite-target이 있는 location에만). "
-            "Spark는 접두사를 `spark.ui.proxyBase`, 환경 변수 `APPLICATION_WEB_PROXY_BASE`, 헤더 `X-Forwarded-Context`에서만 "
-            "읽습니다(apache/spark `core/src/main/scala/org/apache/spark/ui/UIUtils.scala`의 `uiRoot`). "
-            + (
-                "UI는 동작하므로 지워도 되고 두어도 됩니다."
-                if works
-                else "UI가 깨진 원인은 다른 발견 사항에 있습니다."
-            )
-        ),
-        evidence={
-            X_FORWARDED_PREFIX_ANNOTATION: ingress.annotations[X_FORWARDED_PREFIX_ANNOTATION],
-            "UI 동작": "예" if works else "아니오",
-        },
-        fix=(
-            "접두사는 proxyBase로 맞추세요(spark-operator v2.3+가 urlFormat의 경로로 넣음). 이 annotation은 지워도 됩니다."
-        ),
-        remedies=(
-            Remedy(
-                "ingress-annotations",
-                {
-                    "namespace": obs.namespace,
-                    "name": ingress.name,
-                    "source": _annotation_source(obs, X_FORWARDED_PREFIX_ANNOTATION),
-                },
-                {"unset": [X_FORWARDED_PREFIX_ANNOTATION]},
-                "UI Ingress에서 x-forwarded-prefix annotation 지우기 (효과 없음)",
-            ),
-        ),
-    )
-
-
-def check_ui_broken_unexplained(obs: Observations, findings: list[Finding]) -> Finding | None:
-    """The UI does not work and no error finding says why: never "no findings"."""
-    if obs.ui_works() or any(f.severity == "error" for f in findings):
-        return None
-    return Finding(
-        id="ui-broken-unexplained",
-        severity="error",
-        title="Spark UI가 브라우저처럼 열리지 않는데, 알려진 원인에 해당하지 않습니다",
-        detail=(
-            "접두사 주소를 브라우저처럼 열었을 때(리다이렉트를 따라가고, 페이지와 그 CSS/JS를 모두 받음) 온전히 "
-            "동작하지 않았습니다. 이 진단이 아는 원인 중 어느 것도 근거가 성립하지 않으므로, 아래 근거가 새로운 발견입니다."
-        ),
-        evidence=_visit_evidence(obs) or {"브라우저처럼 열기": "요청하지 못함 (Ingress 없음)"},
-        fix=(
-            "근거의 리다이렉트 사슬과 응답을 ingress-nginx 로그(`kubectl -n ingress-nginx logs deploy/ingress-nginx-controller`)"
-            "·드라이버 로그와 맞춰 보고, 원인을 찾으면 이 진단에 점검으로 추가하세요. " + _now_or_none(obs)
-        ),
-    )
-
-
 CHECKS: tuple[Check, ...] = (
     check_app_name_suffix,
     check_ingress_not_found,
@@ -1181,15 +1158,101 @@ CHECKS: tuple[Check, ...] = (
     check_proxybase_root,
     check_proxybase_mismatch,
     check_missing_rewrite,
-    check_rewrite_to_single_target,
-    check_redirect_loop,
     check_static_assets,
-    check_x_forwarded_prefix_ignored,
+    check_rewrite_single_target,
+    check_x_forwarded_prefix,
+)
+
+# findings that explain why the prefix's page does not work (anything else: ui-broken-unexplained)
+PAGE_CAUSES = frozenset(
+    {
+        "ingress-not-found",
+        "no-ready-endpoints",
+        "proxybase-root",
+        "proxybase-mismatch",
+        "missing-rewrite",
+        "static-assets-broken",
+        "rewrite-to-single-target",
+        "redirect-loop",
+    }
+)
+LOOP_OUTCOMES = ("loop", "too-many-redirects")
+
+
+def check_redirect_loop(obs: Observations, found: list[Finding]) -> Finding | None:
+    """The page probe looped (a URL came back, or more than 10 redirects) and no known cause explains it."""
+    page = obs.page
+    if page is None or page.navigation.outcome not in LOOP_OUTCOMES:
+        return None
+    if any(f.id in ("missing-rewrite", "rewrite-to-single-target") for f in found):
+        return None
+    nav = page.navigation
+    evidence: dict[str, Any] = {"브라우저처럼 따라간 경로": nav.evidence(limit=6)}
+    if nav.repeated:
+        evidence["다시 나온 주소"] = nav.repeated
+    if obs.ingress is not None:
+        evidence["Ingress 경로"] = obs.ingress.path
+        evidence["Ingress annotations"] = (
+            ", ".join(f"{k}: {v}" for k, v in sorted(obs.ingress.annotations.items())) or "(없음)"
+        )
+    return Finding(
+        id="redirect-loop",
+        severity="error",
+        title="접두사 주소가 끝없이 리다이렉트됩니다",
+        detail=(
+            "브라우저처럼 Location을 따라가면 같은 주소가 다시 나오거나 리다이렉트가 10번을 넘습니다: 브라우저는 "
+            "'리디렉션 횟수가 너무 많음'으로 멈춥니다. 알려진 원인(rewrite-target 누락, 모든 경로를 한 주소로 보내는 "
+            "rewrite)에는 해당하지 않습니다."
+        ),
+        evidence=evidence,
+        fix=(
+            "리다이렉트마다 Ingress가 경로를 어떻게 바꾸는지 보세요: Ingress 경로는 `<접두사>(/|$)(.*)`, "
+            "`rewrite-target: /$2`, proxyBase는 접두사, proxyRedirectUri는 `/`여야 합니다. "
+            + _now_or_none(obs)
+        ),
+    )
+
+
+def check_unexplained(obs: Observations, found: list[Finding]) -> Finding | None:
+    """The page probe did not see the UI work and no finding says why: never "no findings"."""
+    page = obs.page
+    if page is None or page.works or any(f.id in PAGE_CAUSES for f in found):
+        return None
+    evidence: dict[str, Any] = {"확인한 주소": page.navigation.start, **page.evidence()}
+    if page.page is not None:
+        evidence["마지막 응답"] = page.page.evidence() + (
+            f"; Content-Type: {page.page.content_type}" if page.page.content_type else ""
+        )
+    return Finding(
+        id="ui-broken-unexplained",
+        severity="error",
+        title="Spark UI가 브라우저가 보는 방식으로 동작하지 않는데, 알려진 원인에 해당하지 않습니다",
+        detail=(
+            "접두사 주소를 리다이렉트를 따라가 200 HTML 페이지(접두사 안)에 닿고, 그 페이지의 CSS/JS가 모두 200과 HTML이 "
+            "아닌 형식으로 로드될 때만 정상으로 봅니다. 이번 확인은 그렇지 않았고, 이 런북이 아는 원인은 근거가 없습니다. "
+            f"판정: {page.problem}"
+        ),
+        evidence=evidence,
+        fix=(
+            "증거의 마지막 응답과 깨진 CSS/JS를 드라이버 로그, ingress-nginx 로그와 맞춰 보세요. "
+            "원인을 찾으면 #3-10 글과 이 런북에 새 발견 사항으로 더해 주세요. " + _now_or_none(obs)
+        ),
+    )
+
+
+FOLLOW_UPS: tuple[Callable[[Observations, list[Finding]], Finding | None], ...] = (
+    check_redirect_loop,
+    check_unexplained,
 )
 
 
 def diagnose(obs: Observations, app_name: str | None = None, url: str | None = None) -> list[Finding]:
-    """All findings whose evidence holds (none for a healthy app). ``app_name``/``url`` override obs."""
+    """All findings whose evidence holds. ``app_name``/``url`` override obs.
+
+    Known causes first (:data:`CHECKS`), then :data:`FOLLOW_UPS`: a loop no known cause explains,
+    and — whenever the page probe did not see the UI work and nothing explains it —
+    ``ui-broken-unexplained``. So a broken UI never ends with no findings.
+    """
     if app_name is not None:
         obs.app_name = app_name
     if url is not None:
@@ -1197,9 +1260,41 @@ def diagnose(obs: Observations, app_name: str | None = None, url: str | None = N
     missing = check_app_not_found(obs)
     if missing:
         return [missing]
-    findings = [f for f in (check(obs) for check in CHECKS) if f is not None]
-    unexplained = check_ui_broken_unexplained(obs, findings)
-    return findings + [unexplained] if unexplained else findings
+    found = [f for f in (check(obs) for check in CHECKS) if f is not None]
+    for follow_up in FOLLOW_UPS:
+        extra = follow_up(obs, found)
+        if extra is not None:
+            found.append(extra)
+    return found
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The runbook's conclusion, from the same page probe as the findings' "address that works now"."""
+
+    healthy: bool
+    working_url: str | None
+    fixed_url: str
+
+    def lines(self) -> list[str]:
+        if self.working_url:
+            lines = [f"**지금 동작하는 주소:** {self.working_url}"]
+        else:
+            lines = [f"**지금은 터널로 온전히 동작하는 주소가 없습니다.** 고친 뒤 주소: {self.fixed_url}"]
+        if self.healthy:
+            lines.append(
+                "Spark UI가 인그레스 뒤에서 정상입니다: 브라우저처럼 따라간 페이지와 CSS/JS가 모두 로드됐습니다."
+            )
+        return lines
+
+
+def verdict(obs: Observations, findings: list[Finding]) -> Verdict:
+    """Healthy only when the page probe saw the live UI work and no finding is an error."""
+    return Verdict(
+        healthy=obs.ui_works() and not has_errors(findings),
+        working_url=working_url(obs),
+        fixed_url=fixed_url(obs),
+    )
 
 
 # --- collection: kube API --------------------------------------------------------------------------
@@ -1362,14 +1457,28 @@ def read_driver_conf(prober: Prober, obs: Observations, timeout: float = REST_TI
 
 
 def probe_ui(prober: Prober, obs: Observations) -> None:
-    """Prefix URL (no redirects followed) and its Location once, the jobs page, every CSS/JS, the tried URL."""
+    """The browser-grade page probe of the prefix (the verdict), then the evidence the findings quote.
+
+    :meth:`Prober.check_page` follows the prefix's redirects as a browser does and loads the page's
+    CSS/JS: ``obs.page``. Its hops are reused as evidence — the prefix's own answer (``obs.prefix``),
+    its first ``Location`` (``obs.location``) and, when the navigation passed it, the jobs page and
+    its CSS/JS — so only what the navigation did not request is requested again: the jobs page (a
+    finding quotes its links even when the prefix redirects off the host), the unsuffixed address,
+    the tried URL.
+    """
     if obs.ingress is not None:
         host = obs.host_header
-        obs.visit = prober.visit(obs.ui_url(), host=host, inside=obs.ingress.prefix)
-        obs.prefix = prober.get(obs.ui_url(), host=host, keep_body=False)
-        obs.location = _follow_once(prober, obs.prefix)
-        obs.jobs = prober.get(obs.ui_url(obs.ingress.prefix + "jobs/"), host=host)
-        obs.assets = prober.assets(obs.jobs) if obs.jobs.ok else []
+        obs.page = prober.check_page(obs.ui_url(), host=host, inside=obs.ingress.prefix)
+        hops = obs.page.navigation.hops
+        obs.prefix = hops[0] if hops else prober.get(obs.ui_url(), host=host, keep_body=False)
+        obs.location = _first_location(prober, obs.page, obs.prefix)
+        jobs_url = obs.ui_url(obs.ingress.prefix + "jobs/")
+        seen = next((h for h in hops if h.url == jobs_url), None)
+        if seen is not None and seen is obs.page.page and obs.page.assets:
+            obs.jobs, obs.assets = seen, list(obs.page.assets)
+        else:
+            obs.jobs = seen or prober.get(jobs_url, host=host)
+            obs.assets = prober.assets(obs.jobs) if obs.jobs.ok else []
         unsuffixed = _unsuffixed_prefix(obs)
         obs.unsuffixed = (
             prober.get(obs.ui_url(unsuffixed), host=host, keep_body=False) if unsuffixed else None
@@ -1378,12 +1487,15 @@ def probe_ui(prober: Prober, obs: Observations) -> None:
         obs.tried = _probe_tried(prober, obs)
 
 
-def _follow_once(prober: Prober, response: HttpResult) -> HttpResult | None:
-    """One hop of a redirect, only when it stays on the tunnel (``//jobs/`` is reported, not requested)."""
-    if not response.redirect or not response.location:
+def _first_location(prober: Prober, page: PageCheck, first: HttpResult) -> HttpResult | None:
+    """Where the prefix's redirect leads: the navigation's second hop, or the refused URL off the tunnel."""
+    if not first.redirect or not first.location:
         return None
-    target = resolve(response.url, response.location)
-    return prober.get(target, host=response.host_header, keep_body=False)
+    hops = page.navigation.hops
+    if len(hops) > 1 and hops[0] is first:
+        return hops[1]
+    # not requested by the navigation (``//jobs/`` leaves the tunnel): get() refuses it without traffic
+    return prober.get(resolve(first.url, first.location), host=first.host_header, keep_body=False)
 
 
 def _unsuffixed_prefix(obs: Observations) -> str | None:
@@ -1497,6 +1609,16 @@ def conf_rows(obs: Observations) -> list[dict[str, Any]]:
         rows.append({"구분": "드라이버 실제값", **obs.driver_conf.row()})
     if obs.history is not None and obs.history.conf is not None:
         rows.append({"구분": "History Server 기록", **obs.history.conf.row()})
+    return rows
+
+
+def page_rows(obs: Observations) -> list[dict[str, Any]]:
+    """The page probe as the runbook shows it: the hops, the verdict, the CSS/JS count."""
+    if obs.page is None:
+        return []
+    rows = [{"확인": k, "결과": v} for k, v in obs.page.evidence().items()]
+    if obs.page.works:
+        rows.append({"확인": "판정", "결과": "동작함 (200 HTML, 접두사 안, CSS/JS 모두 로드)"})
     return rows
 
 

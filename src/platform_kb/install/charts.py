@@ -63,8 +63,9 @@ AIRFLOW = ChartRef(
     source="apache/airflow chart/values.yaml, chart/values.schema.json",
 )
 
-# >= 2.3.0: the operator sets spark.ui.proxyBase/proxyRedirectUri *before* spark-submit
-# (kubeflow/spark-operator issue #2597, fixed by PR #2599, released in v2.3.0).
+# >= 2.3.0: the operator sets spark.ui.proxyBase/proxyRedirectUri *before* spark-submit and only where
+# the app has not set them (PR #2599, v2.3.0). 2.2.1 alone set them after spark-submit (issue #2597);
+# up to 2.2.0 they were set before submission but overwrote the app's own values (issue #1772).
 SPARK_OPERATOR = ChartRef(
     repo_name="spark-operator",
     repo_url="https://kubeflow.github.io/spark-operator",

@@ -11,8 +11,8 @@ helm is available — the Airflow chart has one, the Spark Operator chart has no
 * unknown or misspelt keys the project knows of (``charts.KNOWN_KEYS``), with the closest key;
 * required fields (git-sync repository, remote log folder, connection id, ...);
 * credentials given as literals instead of ``env:``/``file:`` references;
-* Spark Operator: chart < 2.3.0 (proxyBase not passed to the driver, kubeflow/spark-operator
-  #2597 / PR #2599), a ``urlFormat`` without a path, a path that would make ``proxyBase=/``
+* Spark Operator: chart < 2.3.0 (2.2.1 never passes proxyBase to the driver, kubeflow/spark-operator
+  #2597 / PR #2599; up to 2.2.0 it overwrites the app's own proxyBase/proxyRedirectUri, #1772), a ``urlFormat`` without a path, a path that would make ``proxyBase=/``
   (protocol-relative ``//jobs/`` links, upstream-facts §1), unknown template variables;
 * History Server: ``s3a://`` log directory, path-style access, the jar pair matching the image.
 """
@@ -273,9 +273,10 @@ def check_spark_operator(params: SparkOperatorParams, spec: InstallSpec) -> list
         return [*problems, _error("chart-version", str(exc))]
     if version < charts.SPARK_OPERATOR_MIN_VERSION:
         problems.append(
-            _error("operator-too-old", f"spark-operator chart {params.chart_version} is older than 2.3.0: its operator "
+            _error("operator-too-old", f"spark-operator chart {params.chart_version} is older than 2.3.0: operator 2.2.1 "
                    "sets spark.ui.proxyBase after spark-submit, so the driver never sees it and the UI behind the "
-                   "ingress loses its CSS/JS (kubeflow/spark-operator #2597, fixed by PR #2599 in 2.3.0)",
+                   "ingress loses its CSS/JS (kubeflow/spark-operator #2597, fixed by PR #2599 in 2.3.0); up to "
+                   "2.2.0 it overwrites a proxyBase/proxyRedirectUri the app sets itself (#1772)",
                    f"use chart_version {charts.SPARK_OPERATOR.version}")
         )  # fmt: skip
     ingress_on = _get(values, "controller.uiIngress.enable")
