@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Spark UI 인그레스 진단 (#3-10)
 #
-# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10에서 이틀 걸려
-# 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 바꿀지 알려 줍니다: Airflow가 붙인 이름 접미사,
+# Airflow가 제출한 Spark 잡의 UI가 인그레스(NodePort 30998) 뒤에서 열리지 않을 때, #3-10(배포를 포함해 이틀에
+# 걸친 작업)에서 찾은 원인들을 몇 초 만에 근거와 함께 찾고 무엇을 바꿀지 알려 줍니다: Airflow가 붙인 이름 접미사,
 # 실제 Ingress 경로와 다른 주소, 드라이버가 끝나서 나는 503, `spark.ui.proxyBase`가 `/`라서 생기는
 # `//jobs/` 리다이렉트와 깨진 CSS/JS, proxyBase와 Ingress 접두사의 불일치, rewrite-target 누락,
 # 모든 경로를 `/`로 보내는 rewrite(#3-10에 적힌 수정 그대로)와 무한 리다이렉트.
@@ -36,6 +36,22 @@
 # | `static-assets-broken` | 페이지가 참조하는 CSS/JS가 터널로 로드되지 않음 |
 # | `ui-broken-unexplained` | 브라우저처럼 보면 동작하지 않는데 알려진 원인이 없음 (근거 포함) |
 # | `app-not-found`, `ingress-not-found` | 앱 또는 그 UI Ingress가 없음 |
+#
+# ## 진단 → 고침 → 확인
+#
+# 로컬 랩에서는 기록의 remedy를 그대로 적용해 고침이 실제로 고치는지 볼 수 있습니다
+# ([로컬 랩](../lab.md)의 `kb lab apply-fix`):
+#
+# ```console
+# $ kb lab up --scenario handset-proxybase       # #3-10에서 가장 그럴듯한 설정: DAG의 sparkConf에 proxyBase=/
+# $ kb run spark-ui-ingress --profile lab        # 종료 코드 1: proxybase-root — 고칠 곳은 DAG의 sparkConf
+# $ kb lab apply-fix runs/spark-ui-ingress/latest  # sparkConf에서 spark.ui.proxyBase를 지우고 다시 제출, 수렴까지 대기
+# $ kb run spark-ui-ingress --profile lab        # 종료 코드 0: 페이지와 모든 CSS/JS가 브라우저처럼 로드됨
+# ```
+#
+# `literal-fix`(#3-10에 적힌 `rewrite-target: /` + `x-forwarded-prefix`)는 Ingress annotation을, `proxybase-root`는
+# 오퍼레이터의 Helm 값 urlFormat을 고쳐 같은 순환을 거칩니다. 이 세 순환은 테스트(`tests/spark_ui/test_e2e_lab.py`)가
+# 매번 끝까지 돌려 확인합니다.
 
 # %% tags=["parameters"]
 bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]

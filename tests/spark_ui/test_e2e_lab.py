@@ -182,3 +182,27 @@ def _notebook_text(lab: Lab) -> str:
                 if text:
                     texts.append("".join(text) if isinstance(text, list) else text)
     return "\n".join(texts)
+
+
+# diagnose → `kb lab apply-fix <record>` → healthy (issue 13 item 4): the DAG's sparkConf (resubmit),
+# the Ingress hand edit (patched in place), the operator's Helm values (lab "helm upgrade" + resubmit)
+FIXABLE = [s for s in ("handset-proxybase", "literal-fix", "proxybase-root") if s in LAB_SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", FIXABLE)
+def test_apply_fix_makes_the_next_run_healthy(lab: Lab, scenario: str) -> None:
+    lab.up(scenario)
+    result, summary = lab.run()
+    assert result.returncode == 1, result.stdout[-2000:]
+    record = sorted(lab.records.glob("spark-ui-ingress/2*"))[-1]
+    kinds = {r["kind"] for f in summary["findings"] for r in f.get("remedies", [])}
+    fix = lab.kb("lab", "apply-fix", str(record), timeout=420)
+    assert fix.returncode == 0, f"kb lab apply-fix:\n{fix.stdout}\n{fix.stderr}"
+    assert "converged" in fix.stdout
+    after, fixed = lab.run()
+    context = f"remedies {sorted(kinds)}\n{fix.stdout}\n{after.stdout[-3000:]}\n{after.stderr[-2000:]}"
+    assert after.returncode == 0, context
+    assert fixed["status"] == "passed", context
+    assert not [f for f in fixed["findings"] if f["severity"] == "error"], context
+    assert fixed["context"]["lab_scenario"] == f"{scenario}+apply-fix"
+    assert "정상입니다" in after.stdout + _notebook_text(lab), context
