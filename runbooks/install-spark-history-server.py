@@ -28,7 +28,7 @@
 # ## 준비물
 #
 # - 배스천 접속 프로필과 그 `kubeconfig`, `runner`에 따라 이 머신 또는 배스천에 `kubectl`
-# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 파라미터에는 참조만
+# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 매개변수에는 참조만
 # - 클러스터에서 Maven 저장소(`maven_repo`, 폐쇄망이면 내부 미러)에 닿을 것 — S3A jar를 init 컨테이너가 받음
 # - 검증 앱이 이벤트 로그를 MinIO에 쓰려면 잡 네임스페이스의 S3 키 Secret(`smoke_event_log_secret`)
 # - 실행 예: `kb run install-spark-history-server --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
@@ -47,7 +47,7 @@ api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
 local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
 kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
 runner: str = "local"  # kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
 namespace: str = "spark-history"  # 네임스페이스
 name: str = "spark-history-server"  # Deployment/Service/Ingress 이름
 spark_version: str = "4.0.1"  # 이미지의 Spark 버전 (S3A jar 버전을 정함)

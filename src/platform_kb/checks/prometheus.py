@@ -173,10 +173,10 @@ def _fix_host(target: Target, inventory: Inventory | None) -> str:
     else:
         ssh = f"ssh -J <배스천> {name}"
     lines = [
-        f"호스트 `{name}`: `{ssh} systemctl status prometheus-node-exporter` 로 서비스가 떠 있는지 보세요"
+        f"호스트 `{name}`: `{ssh} systemctl status prometheus-node-exporter`로 서비스가 떠 있는지 보세요"
         "(내려가 있으면 이 런북을 다시 실행해 호스트 적용 단계가 `systemctl enable --now`하게 하거나 직접 "
         "`sudo systemctl enable --now prometheus-node-exporter`).",
-        f"`{ssh} ss -ltn 'sport = :{port}'` 로 {port} 포트에서 듣는지, "
+        f"`{ssh} ss -ltn 'sport = :{port}'`로 {port} 포트에서 듣는지, "
         f"`/etc/default/prometheus-node-exporter`의 ARGS가 `--web.listen-address=:{port}`인지 확인하세요.",
     ]
     if host is None or host.role.lower() == "proxmox":
