@@ -2,7 +2,8 @@
 # # Spark History Server 설치 (#3-10)
 #
 # 끝난 Spark 잡의 UI를 보는 **Spark History Server**를 MinIO의 이벤트 로그(`s3a://datalake/logs/spark-log/`)에
-# 연결해 설치하고, 인그레스의 `/spark-history/` 경로로 엽니다.
+# 연결해 설치하고, 인그레스의 `/spark-history/` 경로로 엽니다. 이 경로는 #3-10 기록에 없고(기록은 MinIO 연동만 적음)
+# 이 지식 베이스가 정한 기본값입니다(매개변수 `ui_path`).
 #
 # 공식 Helm 차트가 없으므로 이 런북이 매니페스트를 직접 렌더링해 `kubectl apply`합니다: ConfigMap
 # (`spark-defaults.conf`), S3 자격 증명 Secret(참조에서 만듦), Deployment, Service, Ingress.
