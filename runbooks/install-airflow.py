@@ -61,9 +61,7 @@ s3_access_key_ref: str = "env:MINIO_ACCESS_KEY"  # MinIO 액세스 키 [secret]
 s3_secret_key_ref: str = "env:MINIO_SECRET_KEY"  # MinIO 비밀 키 [secret]
 log_conn_id: str = "minio_s3"  # 원격 로그 연결 id (환경 변수 AIRFLOW_CONN_<ID>)
 connection_secret: str = "airflow-minio-connection"  # 연결을 담을 Secret 이름
-git_repo: str = (
-    "https://github.com/homelab/data-platform-core.git"  # DAG 저장소 (data-platform-core) [required]
-)
+git_repo: str = ""  # DAG 저장소 data-platform-core의 git URL (기록에 URL이 없어 기본값 없음) [required]
 git_branch: str = "main"  # 브랜치
 git_subpath: str = "dags"  # 저장소 안의 DAG 폴더
 git_period: str = "60s"  # 동기화 주기

@@ -195,7 +195,8 @@ class AirflowParams:
     s3_secret_key_ref: str = S3Params.s3_secret_key_ref
     log_conn_id: str = "minio_s3"
     connection_secret: str = "airflow-minio-connection"
-    git_repo: str = "https://github.com/homelab/data-platform-core.git"
+    # required, no default: the record names the repository (data-platform-core) but not its URL
+    git_repo: str = ""
     git_branch: str = "main"
     git_subpath: str = "dags"
     git_period: str = "60s"
