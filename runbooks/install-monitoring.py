@@ -59,7 +59,7 @@ grafana_path: str = "/grafana"  # Grafana의 인그레스 경로
 external_url_base: str = (
     "http://localhost:8080"  # 브라우저가 터널로 여는 주소 (Prometheus externalUrl의 앞부분)
 )
-grafana_root_url: str = ""  # Grafana server.root_url (비우면 external_url_base + grafana_path + /: 브라우저가 터널로 여는 주소)
+grafana_root_url: str = ""  # Grafana root_url (비우면 external_url_base + grafana_path + /)
 serve_from_sub_path: bool = True  # Grafana server.serve_from_sub_path
 retention: str = "15d"  # Prometheus 보존 기간
 retention_size: str = ""  # Prometheus 보존 크기 (예: 40GB, 비우면 제한 없음)
