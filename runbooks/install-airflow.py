@@ -14,7 +14,7 @@
 # | 핵심 values | `executor: KubernetesExecutor`, `dags.gitSync.*`, `config.logging.remote_logging: "True"`, `remote_base_log_folder`, `remote_log_conn_id: minio_s3` |
 # | 이 런북이 만드는 것 | 네임스페이스, Secret `airflow-minio-connection`(연결 `AIRFLOW_CONN_MINIO_S3`, 참조에서 만듦), git 자격 증명 Secret(필요할 때), Helm 릴리스 `airflow` |
 #
-# 자격 증명은 `env:이름` 또는 `file:경로` **참조로만** 받습니다(값을 파라미터로 주면 실행 기록에 평문으로 남음).
+# 자격 증명은 `env:이름` 또는 `file:경로` **참조로만** 받습니다(값을 매개변수로 주면 실행 기록에 평문으로 남음).
 # Airflow의 "Test connection"은 MinIO에서 STS가 없어 실패하지만 연결 자체는 정상일 수 있습니다 — 검증은 S3 API로 합니다.
 #
 # **순서:** values 렌더링과 검사 → 계획(정확한 `helm` / `kubectl` 명령, values, 만드는 Secret) → 적용 → 검증
@@ -28,7 +28,7 @@
 # ## 준비물
 #
 # - 배스천 접속 프로필과 그 `kubeconfig`(클러스터 관리자 권한), `runner`에 따라 이 머신 또는 배스천에 `helm`(3.x)과 `kubectl`
-# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 파라미터에는 참조만
+# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 매개변수에는 참조만
 # - 비공개 DAG 저장소면 git 자격 증명 참조(`git_username_ref`/`git_password_ref` 또는 `git_ssh_key_ref` + `git_known_hosts`)
 # - 검증에서 S3를 보려면 이 머신에서 닿는 S3 API 주소(`s3_verify_url`)
 # - 실행 예: `kb run install-airflow --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
@@ -47,7 +47,7 @@ api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
 local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
 kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
 runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
 chart_repo_name: str = "apache-airflow"  # Helm 저장소 이름
 chart_repo_url: str = "https://airflow.apache.org"  # Helm 저장소 주소
 chart_version: str = "1.18.0"  # 차트 버전
@@ -61,9 +61,7 @@ s3_access_key_ref: str = "env:MINIO_ACCESS_KEY"  # MinIO 액세스 키 [secret]
 s3_secret_key_ref: str = "env:MINIO_SECRET_KEY"  # MinIO 비밀 키 [secret]
 log_conn_id: str = "minio_s3"  # 원격 로그 연결 id (환경 변수 AIRFLOW_CONN_<ID>)
 connection_secret: str = "airflow-minio-connection"  # 연결을 담을 Secret 이름
-git_repo: str = (
-    "https://github.com/homelab/data-platform-core.git"  # DAG 저장소 (data-platform-core) [required]
-)
+git_repo: str = ""  # DAG 저장소 data-platform-core의 git URL (기록에 URL이 없어 기본값 없음) [required]
 git_branch: str = "main"  # 브랜치
 git_subpath: str = "dags"  # 저장소 안의 DAG 폴더
 git_period: str = "60s"  # 동기화 주기
@@ -94,7 +92,7 @@ params = steps.parameters(globals())
 # %% [markdown]
 # ## 1. values 렌더링과 검사
 #
-# 파라미터로 Helm values와 이 런북이 만들 Secret을 렌더링하고(값은 `***`로 표시), 프로젝트 자체 검사를 합니다:
+# 매개변수로 Helm values와 이 런북이 만들 Secret을 렌더링하고(값은 `***`로 표시), 프로젝트 자체 검사를 합니다:
 # 모르는(오타) 키와 가장 가까운 키(`config.logging.*`의 Airflow 옵션 이름 포함 — 차트 스키마가 잡지 못함),
 # 필수 값, 값으로 준 자격 증명. 오류가 하나라도 있으면 아무것도 바꾸지 않고 멈춥니다.
 

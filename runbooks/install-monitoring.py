@@ -5,9 +5,9 @@
 #
 # - 클러스터: Helm 차트 **kube-prometheus-stack**(Prometheus Operator, Prometheus, Alertmanager, Grafana,
 #   kube-state-metrics, 클러스터 노드의 node-exporter DaemonSet)
-# - 클러스터 밖 호스트(Proxmox 미니 PC 6대, 데스크탑): 호스트 목록(`inventory`)의 각 호스트에 배스천을 거쳐
+# - 클러스터 밖 호스트(Proxmox 미니 PC 6대, 데스크톱): 호스트 목록(`inventory`)의 각 호스트에 배스천을 거쳐
 #   SSH로 접속해 Debian 패키지 `prometheus-node-exporter`를 systemd 유닛으로 설치하고, Prometheus가
-#   `additionalScrapeConfigs`의 잡 `hosts`로 긁게 합니다(레이블 `host`, `role`).
+#   `additionalScrapeConfigs`의 잡 `hosts`로 스크레이프하게 합니다(라벨 `host`, `role`).
 # - 노출: 인그레스(NodePort 30998, 배스천 터널)에서 Grafana는 `/grafana`(`root_url`에 하위 경로 +
 #   `serve_from_sub_path: true`), Prometheus는 `/prometheus`(`routePrefix` + `externalUrl`).
 #   #3-10의 Spark UI와 같은 종류의 문제(접두사 밖으로 나가는 리다이렉트, 깨지는 CSS/JS)를 값 검사와 검증으로 막습니다.
@@ -27,7 +27,7 @@
 # - 배스천 접속 프로필과 그 `kubeconfig`, `runner`에 따라 이 머신 또는 배스천에 `helm`과 `kubectl`
 # - 호스트 목록 파일(프로필의 `inventory:`, 예: `profiles/hosts.example.yaml`) — 각 호스트의 호스트 키가
 #   known_hosts에 있고, root가 아니면 암호 없는 `sudo`가 될 것
-# - Grafana 관리자 암호를 담은 환경 변수(기본 `GRAFANA_ADMIN_PASSWORD`) 또는 파일 — 파라미터에는 참조만
+# - Grafana 관리자 암호를 담은 환경 변수(기본 `GRAFANA_ADMIN_PASSWORD`) 또는 파일 — 매개변수에는 참조만
 # - 실행 예: `kb run install-monitoring --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
@@ -44,7 +44,7 @@ api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
 local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
 kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
 runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
 inventory: str = ""  # 호스트 목록 YAML (프로필의 inventory; 비우면 클러스터 밖 호스트는 건너뜀)
 hosts: str = ""  # 목록 중 이번에 다룰 호스트 이름 (쉼표로 구분, 비우면 전부)
 install_hosts: bool = True  # 호스트에 node-exporter 설치 (false면 스크레이프 설정만)
@@ -59,7 +59,7 @@ grafana_path: str = "/grafana"  # Grafana의 인그레스 경로
 external_url_base: str = (
     "http://localhost:8080"  # 브라우저가 터널로 여는 주소 (Prometheus externalUrl의 앞부분)
 )
-grafana_root_url: str = "%(protocol)s://%(domain)s:%(http_port)s/grafana/"  # Grafana server.root_url
+grafana_root_url: str = ""  # Grafana root_url (비우면 external_url_base + grafana_path + /)
 serve_from_sub_path: bool = True  # Grafana server.serve_from_sub_path
 retention: str = "15d"  # Prometheus 보존 기간
 retention_size: str = ""  # Prometheus 보존 크기 (예: 40GB, 비우면 제한 없음)
@@ -102,7 +102,7 @@ with rb.step("값 렌더링과 검사") as step:
 # %% [markdown]
 # ## 2. 호스트 목록
 #
-# node-exporter를 설치하고 Prometheus가 긁을 클러스터 밖 호스트입니다. 각 호스트에는 배스천을 거쳐(ProxyJump)
+# node-exporter를 설치하고 Prometheus가 스크레이프할 클러스터 밖 호스트입니다. 각 호스트에는 배스천을 거쳐(ProxyJump)
 # 접속하고 호스트 키를 known_hosts로 확인합니다.
 
 # %%

@@ -2,7 +2,8 @@
 # # Spark History Server 설치 (#3-10)
 #
 # 끝난 Spark 잡의 UI를 보는 **Spark History Server**를 MinIO의 이벤트 로그(`s3a://datalake/logs/spark-log/`)에
-# 연결해 설치하고, 인그레스의 `/spark-history/` 경로로 엽니다.
+# 연결해 설치하고, 인그레스의 `/spark-history/` 경로로 엽니다. 이 경로는 #3-10 기록에 없고(기록은 MinIO 연동만 적음)
+# 이 지식 베이스가 정한 기본값입니다(매개변수 `ui_path`).
 #
 # 공식 Helm 차트가 없으므로 이 런북이 매니페스트를 직접 렌더링해 `kubectl apply`합니다: ConfigMap
 # (`spark-defaults.conf`), S3 자격 증명 Secret(참조에서 만듦), Deployment, Service, Ingress.
@@ -28,7 +29,7 @@
 # ## 준비물
 #
 # - 배스천 접속 프로필과 그 `kubeconfig`, `runner`에 따라 이 머신 또는 배스천에 `kubectl`
-# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 파라미터에는 참조만
+# - MinIO 키를 담은 환경 변수(기본 `MINIO_ACCESS_KEY`, `MINIO_SECRET_KEY`) 또는 파일 — 매개변수에는 참조만
 # - 클러스터에서 Maven 저장소(`maven_repo`, 폐쇄망이면 내부 미러)에 닿을 것 — S3A jar를 init 컨테이너가 받음
 # - 검증 앱이 이벤트 로그를 MinIO에 쓰려면 잡 네임스페이스의 S3 키 Secret(`smoke_event_log_secret`)
 # - 실행 예: `kb run install-spark-history-server --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
@@ -47,7 +48,7 @@ api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
 local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
 kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
 runner: str = "local"  # kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
 namespace: str = "spark-history"  # 네임스페이스
 name: str = "spark-history-server"  # Deployment/Service/Ingress 이름
 spark_version: str = "4.0.1"  # 이미지의 Spark 버전 (S3A jar 버전을 정함)

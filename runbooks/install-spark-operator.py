@@ -44,7 +44,7 @@ api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
 local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
 kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
 runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 bastion일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
+bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
 chart_repo_name: str = "spark-operator"  # Helm 저장소 이름
 chart_repo_url: str = "https://kubeflow.github.io/spark-operator"  # Helm 저장소 주소
 chart_version: str = "2.4.0"  # 차트 버전 (2.3.0 이상이어야 함)
@@ -80,7 +80,7 @@ params = steps.parameters(globals())
 # %% [markdown]
 # ## 1. values 렌더링과 검사
 #
-# 파라미터로 Helm values를 만들고, 바꾸기 전에 프로젝트 자체 검사를 합니다: 모르는(오타) 키와 가장 가까운 키,
+# 매개변수로 Helm values를 만들고, 바꾸기 전에 프로젝트 자체 검사를 합니다: 모르는(오타) 키와 가장 가까운 키,
 # 경로 없는 `urlFormat`, `proxyBase`가 `/`가 되는 `urlFormat`(→ `//jobs/`), 2.3.0 미만 차트.
 # 하나라도 오류면 아무것도 바꾸지 않고 멈춥니다.
 

@@ -4,7 +4,9 @@ Where it sits: reads the sources only (never writes). Checks, in order: every wr
 matter and fixed headings (:mod:`platform_kb.writeups`); every runbook id a write-up names exists
 as ``runbooks/<id>.py``; every runbook is a jupytext percent file whose code cells compile; every
 internal link in ``issues/`` and ``docs/`` resolves (target file, or the page generation will
-write, and its ``#anchor``). Returns a :class:`CheckReport`; the CLI turns problems into exit 2.
+write, and its ``#anchor``); every spelling follows the glossary ``docs/glossary.md``
+(:mod:`platform_kb.terms`). Returns a :class:`CheckReport`; the CLI turns problems into exit 2 and,
+when the only problems are spellings, exit 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .paths import ProjectPaths
 from .site.issues import render_issue_page
 from .site.layout import GENERATED, SiteLayout, runbook_paths
 from .site.links import is_external, iter_links, split_anchor
+from .terms import term_problems
 from .writeups import NAME_PATTERN, Writeup, scan_writeups, split_front_matter, writeup_paths
 
 _CELL_MARKER = re.compile(r"^# %%", re.MULTILINE)
@@ -48,10 +51,12 @@ class CheckReport:
     runbooks: int
     links: int
     problems: tuple[Problem, ...] = field(default=())
+    terms: int = 0  # glossary terms read from docs/glossary.md
+    spellings: tuple[Problem, ...] = field(default=())  # variant spellings the glossary rejects
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.spellings
 
 
 # --- runbooks -------------------------------------------------------------------------------
@@ -263,4 +268,6 @@ def run_check(paths: ProjectPaths) -> CheckReport:
         problems.append(Problem(paths.root / "mkdocs.yml", f"cannot be loaded: {exc}"))
         return CheckReport(len(writeups), len(runbooks), 0, tuple(problems))
     links, found = link_problems(paths, writeups, runbook_ids, render)
-    return CheckReport(len(writeups), len(runbooks), links, tuple(problems + found))
+    terms, hits = term_problems(paths.root)
+    spellings = tuple(Problem(h.path, h.message, h.line) for h in hits)
+    return CheckReport(len(writeups), len(runbooks), links, tuple(problems + found), terms, spellings)

@@ -37,7 +37,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import UsageProblem
-from .inventory import load_inventory
+from .install.hosts import HostSystem, read_system, ssh_runner_factory
+from .inventory import Host, load_inventory
 from .paths import ProjectPaths
 from .profiles import Profile, load_profile
 from .tunnel.errors import HostKeyError
@@ -529,6 +530,52 @@ def check_inventory(profile: Profile) -> Check:
     return Check("inventory", OK, f"{len(inventory.hosts)} host(s): {names} ({inventory.path})")
 
 
+def _host_system(host: Host, profile: Profile, timeout: float) -> str | HostSystem:
+    """The host's system facts over SSH through the bastion (host keys verified), or why not."""
+    try:
+        runner = ssh_runner_factory(profile.bastion, connect_timeout=timeout)(host)
+    except Exception as exc:  # noqa: BLE001 - one host failing must not hide the others
+        return f"no SSH runner: {type(exc).__name__}: {exc}"
+    try:
+        return read_system(runner)
+    except Exception as exc:  # noqa: BLE001 - SSH, host key, DNS, timeouts: "not read here"
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        runner.close()
+
+
+def check_host_systems(profile: Profile, env: MachineEnv) -> Check:
+    """What each inventory host runs, read over SSH instead of assumed (#3-11 "가정한 것"):
+    ``/etc/os-release``, the Proxmox VE version (package ``pve-manager``) and the installed
+    ``prometheus-node-exporter`` — Proxmox VE 8 is Debian 12 (node-exporter 1.5.0), 9 is Debian 13 (1.9.0).
+    Optional: only install-monitoring needs the hosts."""
+    name = "host systems"
+    if not profile.inventory:
+        return Check(name, SKIP, "the profile names no host inventory", required=False)
+    try:
+        inventory = load_inventory(profile.inventory)
+    except UsageProblem as exc:
+        return Check(name, SKIP, f"inventory not loaded: {exc}", required=False)
+    found, failed, foreign = [], [], []
+    for host in inventory.hosts:
+        system = _host_system(host, profile, max(env.timeout, 10.0))
+        if isinstance(system, str):
+            failed.append(host.name)
+            found.append(f"{host.name}: not read ({system})")
+            continue
+        found.append(f"{host.name}: {system.text()}")
+        if not system.os.debian_family:
+            foreign.append(host.name)
+    detail = "; ".join(found)
+    if failed:
+        return Check(name, WARN, detail, "check the host's SSH access (user, key, known_hosts) through the "
+                     "bastion: ssh -J <bastion> <host> cat /etc/os-release", required=False)  # fmt: skip
+    if foreign:
+        return Check(name, WARN, detail, f"{', '.join(foreign)}: not Debian-family; install-monitoring installs "
+                     "the Debian package prometheus-node-exporter", required=False)  # fmt: skip
+    return Check(name, OK, detail, required=False)
+
+
 def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str | None]:
     """(checks, a bad-input message when the profile's bastion cannot be resolved)."""
     checks = [check_identity_file(profile), check_inventory(profile)]
@@ -555,6 +602,8 @@ def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str 
             )
     else:
         checks.append(Check("bastion host key", SKIP, "bastion not reachable", required=False))
+    if reach.status == OK and profile.inventory:
+        checks.append(check_host_systems(profile, env))
     return checks, None
 
 

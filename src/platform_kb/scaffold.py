@@ -31,6 +31,7 @@ import yaml
 from . import writeups
 from .errors import KbError, UsageProblem
 from .paths import ProjectPaths
+from .terms import GLOSSARY
 
 DEFAULT_STATUS = "planned"
 RESERVED_RUNBOOK_ID = "index"  # the runbooks index page (platform_kb.site.runbooks)
@@ -157,7 +158,8 @@ def new_issue(
         (rel,),
         (
             f"fill in the sections of {rel} (Korean; keep the ## headings)",
-            "kb check",
+            f"use the spellings of the glossary {GLOSSARY} (용어집); add a row there for a new term",
+            "kb check        # also reports any spelling the glossary rejects, with file:line",
             "kb docs build   # the write-up appears in the issues index",
         ),
     )

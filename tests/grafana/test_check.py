@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import httpx
 
-from platform_kb.checks.grafana import check_grafana_subpath
+from platform_kb.checks.grafana import check_grafana_subpath, origin_of
 
 from .conftest import DEFAULT_ROOT_URL, SUB_ROOT_URL, StandIn
 
@@ -36,7 +36,8 @@ def test_b_default_root_url_is_diagnosed(grafana: Callable[..., StandIn], http: 
     ui, health = check_grafana_subpath(http, standin.base_url, "/grafana")
     assert (ui.id, ui.ok) == ("grafana-root-url", False)
     assert "/login" in ui.detail
-    assert 'server.root_url: "%(protocol)s://%(domain)s:%(http_port)s/grafana/"' in ui.fix
+    # the fix names the address the browser uses through the tunnel, not %(http_port)s (3000)
+    assert f'server.root_url: "{origin_of(standin.base_url)}/grafana/"' in ui.fix
     assert "serve_from_sub_path: true" in ui.fix and "grafana.ingress.path: /grafana" in ui.fix
     assert (health.id, health.ok) == ("grafana-root-url", False)
 

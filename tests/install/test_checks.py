@@ -12,7 +12,9 @@ from .conftest import FakeCluster
 
 
 def airflow_problems(**overrides) -> list[checks.Problem]:
-    p = values.AirflowParams(**overrides)
+    p = values.AirflowParams(
+        **{"git_repo": "https://git.example.internal/homelab/data-platform-core.git", **overrides}
+    )
     return checks.check_airflow(p, values.render_airflow(p))
 
 

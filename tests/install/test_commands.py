@@ -71,7 +71,11 @@ def test_nothing_the_plan_shows_contains_a_secret(cluster: FakeCluster, minio_en
     """Every rendered command, row, manifest and values file of the three runbooks is free of secrets."""
     specs = [
         values.render_airflow(
-            values.AirflowParams(git_username_ref="env:GIT_USER", git_password_ref="env:GIT_TOKEN")
+            values.AirflowParams(
+                git_repo="https://git.example.internal/homelab/data-platform-core.git",
+                git_username_ref="env:GIT_USER",
+                git_password_ref="env:GIT_TOKEN",
+            )
         ),
         values.render_spark_operator(values.SparkOperatorParams()),
         values.render_history_server(values.HistoryServerParams()),

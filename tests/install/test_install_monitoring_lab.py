@@ -75,7 +75,7 @@ def test_plan_on_the_lab_reads_the_hosts_over_ssh_and_lists_exact_commands(lab: 
     chart_values = summary["plan"][2]["manifest"]
     server = chart_values["grafana"]["grafana.ini"]["server"]
     assert server == {
-        "root_url": "%(protocol)s://%(domain)s:%(http_port)s/grafana/",
+        "root_url": "http://localhost:8080/grafana/",  # the browser's address through the tunnel
         "serve_from_sub_path": True,
     }
     spec = chart_values["prometheus"]["prometheusSpec"]

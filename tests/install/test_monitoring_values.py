@@ -48,7 +48,7 @@ def test_values_paths_retention_and_scrape_configs() -> None:
                                               retention_size="40GB"), inv())  # fmt: skip
     v = yaml.safe_load(spec.release.values_yaml)
     assert v["grafana"]["grafana.ini"]["server"] == {
-        "root_url": "%(protocol)s://%(domain)s:%(http_port)s/grafana/",
+        "root_url": "http://localhost:8080/grafana/",
         "serve_from_sub_path": True,
     }
     assert v["grafana"]["ingress"] == {"enabled": True, "ingressClassName": "nginx", "hosts": [],
@@ -142,16 +142,17 @@ def test_unknown_keys_with_suggestions() -> None:
 
 
 def test_root_url_path_differs_from_grafana_path() -> None:
-    problems = check(MonitoringParams(grafana_path="/dashboards"))
+    problems = check(
+        MonitoringParams(grafana_path="/dashboards", grafana_root_url="http://localhost:8080/grafana/")
+    )
     (p,) = [x for x in problems if x.id == "grafana-root-url"]
     assert "'/grafana/'" in p.message and "/dashboards" in p.message
-    assert p.fix == "grafana_root_url=%(protocol)s://%(domain)s:%(http_port)s/dashboards/"
+    assert p.fix == "grafana_root_url=http://localhost:8080/dashboards/ (or leave grafana_root_url empty)"
+    # empty grafana_root_url follows grafana_path: no problem
+    assert "grafana-root-url" not in ids(check(MonitoringParams(grafana_path="/dashboards")))
     assert "grafana-root-url" not in ids(
         check(
-            MonitoringParams(
-                grafana_path="/dashboards",
-                grafana_root_url="%(protocol)s://%(domain)s:%(http_port)s/dashboards/",
-            )
+            MonitoringParams(grafana_path="/dashboards", grafana_root_url="http://localhost:8080/dashboards/")
         )
     )
 
@@ -228,4 +229,65 @@ def test_duplicate_scrape_job_names() -> None:
 
 def test_ensure_ok_stops_before_any_change() -> None:
     with pytest.raises(UsageProblem, match="grafana-root-url"):
-        checks.ensure_ok(check(MonitoringParams(grafana_path="/g")), "kube-prometheus-stack")
+        checks.ensure_ok(
+            check(MonitoringParams(grafana_path="/g", grafana_root_url="http://localhost:8080/grafana/")),
+            "kube-prometheus-stack",
+        )
+
+
+# --- Grafana root_url: the browser's address through the tunnel (grafana/grafana #15497, #10007) -----
+def _homelab_parameters() -> dict:
+    """The install-monitoring runbook's defaults overlaid with the homelab example profile (as kb run does)."""
+    from pathlib import Path
+
+    import jupytext
+
+    from platform_kb.profiles import profile_from_dict
+    from platform_kb.runner.params import parse_parameters
+
+    repo = Path(__file__).resolve().parents[2]
+    runbook = jupytext.read(repo / "runbooks" / "install-monitoring.py")
+    defaults = {spec.name: spec.default for spec in parse_parameters(runbook)}
+    example = repo / "profiles" / "homelab.example.yaml"
+    profile = profile_from_dict(
+        yaml.safe_load(example.read_text(encoding="utf-8")), "homelab", example.parent
+    )
+    return {**defaults, **profile.as_parameters()}
+
+
+def test_homelab_profile_renders_root_url_as_the_browser_address_through_the_tunnel() -> None:
+    params = values.from_parameters(MonitoringParams, _homelab_parameters())
+    spec = render_monitoring(params, inv())
+    server = spec.release.values["grafana"]["grafana.ini"]["server"]
+    # the profile forwards 127.0.0.1:8080 -> node:30998; the browser opens http://localhost:8080/grafana/
+    assert server == {"root_url": "http://localhost:8080/grafana/", "serve_from_sub_path": True}
+    # the same origin as Prometheus' externalUrl: both are what the browser uses
+    assert (
+        spec.release.values["prometheus"]["prometheusSpec"]["externalUrl"]
+        == "http://localhost:8080/prometheus"
+    )
+    assert not [p for p in checks.check_monitoring(params, spec, inv()) if p.severity == "error"]
+
+
+def test_the_lab_runs_the_grafana_stand_in_with_the_rendered_root_url(tmp_path) -> None:
+    from platform_kb.lab.config import LabSettings
+    from platform_kb.lab.monitoring import grafana_argv
+
+    settings = LabSettings(root=tmp_path, node="127.0.6.9", local_ingress="127.0.0.1:18080")
+    argv = grafana_argv(settings, "python")
+    rendered = render_monitoring(MonitoringParams(external_url_base="http://127.0.0.1:18080"), inv())
+    server = rendered.release.values["grafana"]["grafana.ini"]["server"]
+    assert argv[argv.index("--root-url") + 1] == server["root_url"] == "http://127.0.0.1:18080/grafana/"
+    assert argv[argv.index("--serve-from-sub-path") + 1] == "true"
+
+
+def test_tutorial_root_url_leaves_the_tunnel() -> None:
+    """``%(http_port)s`` expands to Grafana's own 3000, not the tunnel's 8080: an error naming both."""
+    problems = check(MonitoringParams(grafana_root_url="%(protocol)s://%(domain)s:%(http_port)s/grafana/"))
+    (p,) = [x for x in problems if x.id == "grafana-root-url-origin"]
+    assert (
+        p.severity == "error"
+        and "http://localhost:3000" in p.message
+        and "http://localhost:8080" in p.message
+    )
+    assert p.fix.startswith("grafana_root_url=http://localhost:8080/grafana/")

@@ -14,12 +14,14 @@ from platform_kb.install.plan import apply_plan, plan_install
 
 from .conftest import ACCESS_KEY, SECRET_KEY, FakeCluster
 
+EXAMPLE_REPO = "https://git.example.internal/homelab/data-platform-core.git"  # a placeholder
+
 AIRFLOW_VALUES = {
     "executor": "KubernetesExecutor",
     "dags": {
         "gitSync": {
             "enabled": True,
-            "repo": "https://github.com/homelab/data-platform-core.git",
+            "repo": EXAMPLE_REPO,
             "branch": "main",
             "ref": "main",
             "rev": "HEAD",
@@ -57,7 +59,7 @@ AIRFLOW_FIRST_APPLY = [
 
 
 def airflow_spec(**overrides) -> values.InstallSpec:
-    return values.render_airflow(values.AirflowParams(**overrides))
+    return values.render_airflow(values.AirflowParams(**{"git_repo": EXAMPLE_REPO, **overrides}))
 
 
 def test_airflow_plan_exact_lines_values_and_order(cluster: FakeCluster, minio_env) -> None:

@@ -28,6 +28,7 @@ from .conftest import ACCESS_KEY, KB, SECRET_KEY, Lab
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 LAB_JOB = "local:///opt/spark/work-dir/long_test.py"  # the lab's job (platform_kb.lab.jobs)
+EXAMPLE_REPO = "https://git.example.internal/homelab/data-platform-core.git"  # a placeholder
 
 
 def kb_run(
@@ -36,6 +37,8 @@ def kb_run(
     env = {**lab.env, "MINIO_ACCESS_KEY": ACCESS_KEY, "MINIO_SECRET_KEY": SECRET_KEY, "COLUMNS": "200"}
     env.pop("KB_RUN_STATE", None)
     env.pop("KB_PLAN", None)
+    if runbook == "install-airflow":  # a required parameter without a default (the record has no URL)
+        args = ("-p", "git_repo", EXAMPLE_REPO, *args)
     done = subprocess.run(
         [str(KB), "run", str(RUNBOOKS / f"{runbook}.py"), "--profile", str(lab.profile), "--records", str(records), *args],
         capture_output=True, text=True, env=env, cwd=env["KB_ROOT"], timeout=240, check=False,

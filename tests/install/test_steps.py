@@ -10,6 +10,7 @@ from platform_kb.install import steps
 from .conftest import SECRET_KEY, FakeCluster
 
 PARAMS = {"release": "airflow", "namespace": "airflow", "s3_access_key_ref": "env:MINIO_ACCESS_KEY",
+          "git_repo": "https://git.example.internal/homelab/data-platform-core.git",
           "s3_secret_key_ref": "env:MINIO_SECRET_KEY"}  # fmt: skip
 
 

@@ -101,7 +101,7 @@ def test_scenarios_are_the_six_of_the_issue():
         "missing-rewrite",
         "proxybase-mismatch",
     }
-    assert set(SCENARIOS) == six | {"exporter-down"}  # issue #9 adds the monitoring scenario
+    assert set(SCENARIOS) == six | {"exporter-down"}  # #3-11 (monitoring) adds this scenario
     assert all(not SCENARIOS[name].exporters_down for name in six)
     assert get_scenario("proxybase-root").operator.url_format == "/"
     assert get_scenario("suffix-mismatch").suffix and not get_scenario("healthy").suffix

@@ -8,14 +8,18 @@ order and share the lab.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from platform_kb.install.commands import Shell
+from platform_kb.install.hosts import parse_os_release
 from platform_kb.install.runners import BastionRunner
 from platform_kb.install.scrape import host_scrape_configs
 from platform_kb.inventory import load_inventory
@@ -152,6 +156,51 @@ def test_ssh_to_a_lab_host_verifies_its_host_key(mlab: MonitoringLab, tmp_path: 
             runner.run(Shell(("echo", "ok")))
     finally:
         runner.close()
+
+
+def _local_facts() -> tuple[str, str]:
+    """This machine's PRETTY_NAME and installed prometheus-node-exporter version (the lab hosts are it)."""
+    pretty = parse_os_release(Path("/etc/os-release").read_text()).pretty_name
+    dpkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "prometheus-node-exporter"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return pretty, dpkg.stdout.strip()
+
+
+def test_kb_doctor_reads_each_hosts_os_and_node_exporter_over_ssh(mlab: MonitoringLab):
+    """#3-11's assumptions (OS, Proxmox version, node-exporter version) are read on the hosts, not assumed."""
+    s = mlab.settings
+    done = mlab.kb("doctor", "--profile", str(s.profile_path), "--json", timeout=180)
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    systems = checks["host systems"]
+    pretty, version = _local_facts()
+    assert systems["status"] == "ok", systems
+    for name in load_inventory(str(s.inventory_path)).names():
+        expected = f"{name}: {pretty}, " + (
+            f"node-exporter {version}" if version else "node-exporter not installed"
+        )
+        assert expected in systems["detail"], systems["detail"]
+    assert "Proxmox VE" not in systems["detail"]  # the lab machine has no pve-manager
+
+
+def test_kb_doctor_says_when_a_host_cannot_be_read(mlab: MonitoringLab, tmp_path: Path):
+    """A host whose key is not in known_hosts is reported, not guessed (and the check stays optional)."""
+    s = mlab.settings
+    profile_data = yaml.safe_load(s.profile_path.read_text())
+    lines = s.known_hosts.read_text().splitlines()
+    only_bastion = tmp_path / "known_hosts"
+    only_bastion.write_text("".join(line + "\n" for line in lines if line.startswith("[127.0.0.1]")))
+    profile_data["bastion"]["known_hosts"] = str(only_bastion)
+    profile_data["inventory"] = str(s.inventory_path)
+    if "identity_file" in profile_data["bastion"]:
+        profile_data["bastion"]["identity_file"] = str(
+            (s.profile_path.parent / profile_data["bastion"]["identity_file"]).resolve()
+        )
+    path = tmp_path / "strict.yaml"
+    path.write_text(yaml.safe_dump(profile_data))
+    done = mlab.kb("doctor", "--profile", str(path), "--json", timeout=180)
+    systems = {c["name"]: c for c in json.loads(done.stdout)["checks"]}["host systems"]
+    assert systems["status"] == "warn" and systems["required"] is False, systems
+    assert "pve-01: not read (" in systems["detail"] and s.node in systems["detail"]
 
 
 def test_exporter_down_shows_the_desktop_target_down(mlab: MonitoringLab):

@@ -54,6 +54,7 @@ def test_new_issue_fills_front_matter_and_passes_check(
     assert result.returncode == 0, result.stderr
     path = repo_copy / "issues" / "3-21-spark-history-server.md"
     assert "created issues/3-21-spark-history-server.md" in result.stdout
+    assert "use the spellings of the glossary docs/glossary.md (용어집)" in result.stdout
     data = front_matter(path)
     assert data["id"] == "3-21" and data["title"] == "Spark History Server 로그 누락"
     assert str(data["date"]) == dt.date.today().isoformat()

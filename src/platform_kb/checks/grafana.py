@@ -1,4 +1,4 @@
-"""Grafana behind ingress-nginx at a sub-path (#9): probe through the tunnel, diagnose the setting.
+"""Grafana behind ingress-nginx at a sub-path (#3-11): probe through the tunnel, diagnose the setting.
 
 Where this sits in the flow: after kube-prometheus-stack is applied, :func:`check_grafana_subpath`
 walks ``<prefix>/`` through the tunnel's ingress URL (redirects followed by hand), loads the page's
@@ -55,50 +55,63 @@ MAX_HOPS = 10
 MAX_ASSETS = 20
 HEALTH_PATH = "/api/health"
 
-ROOT_URL_VALUE = "%(protocol)s://%(domain)s:%(http_port)s{prefix}/"
+# root_url must be the address the browser uses, the proxy's (tunnel's) host and port included: Grafana
+# builds absolute URLs from it (grafana/grafana issues #15497 and #10007). The tutorial's
+# ``%(protocol)s://%(domain)s:%(http_port)s/grafana/`` expands to localhost:3000, outside the tunnel.
+ROOT_URL_VALUE = "{origin}{prefix}/"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of the URL the check walked (the tunnel's local end)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 _VALUES_ROOT_URL = 'grafana."grafana.ini".server.root_url'
 _VALUES_SUB_PATH = 'grafana."grafana.ini".server.serve_from_sub_path'
 
 
-def fix_root_url(prefix: str) -> str:
+def fix_root_url(prefix: str, origin: str) -> str:
     return (
         f"kube-prometheus-stack 값에서 `{_VALUES_ROOT_URL}: "
-        f'"{ROOT_URL_VALUE.format(prefix=prefix)}"` 로 root_url 에 하위 경로를 넣고 '
-        f"`{_VALUES_SUB_PATH}: true`, `grafana.ingress.path: {prefix}` 로 맞춘 뒤 helm upgrade 하세요."
+        f'"{ROOT_URL_VALUE.format(origin=origin, prefix=prefix)}"`로 root_url을 브라우저가 터널로 여는 주소(하위 경로 포함)로 두고 '
+        f"`{_VALUES_SUB_PATH}: true`, `grafana.ingress.path: {prefix}`로 맞춘 뒤 helm upgrade 하세요."
     )
 
 
-def fix_sub_path(prefix: str) -> str:
+def fix_sub_path(prefix: str, origin: str) -> str:
     return (
-        f"ingress 가 {prefix} 를 떼지 않고 그대로 넘기므로 Grafana 가 하위 경로를 직접 처리해야 합니다: "
-        f"`{_VALUES_SUB_PATH}: true` 로 두고 (`{_VALUES_ROOT_URL}` 은 "
-        f'"{ROOT_URL_VALUE.format(prefix=prefix)}" 유지) helm upgrade 하세요.'
+        f"ingress가 {prefix}를 떼지 않고 그대로 넘기므로 Grafana가 하위 경로를 직접 처리해야 합니다: "
+        f"`{_VALUES_SUB_PATH}: true`로 두고 (`{_VALUES_ROOT_URL}`은 "
+        f'"{ROOT_URL_VALUE.format(origin=origin, prefix=prefix)}" 유지) helm upgrade 하세요.'
     )
 
 
 def fix_prefix_stripped(prefix: str) -> str:
     return (
-        f"ingress 가 {prefix} 를 떼어내는데 serve_from_sub_path 가 켜져 있어 Grafana 가 다시 {prefix} 로 "
-        "돌려보냅니다: `grafana.ingress.annotations` 에서 `nginx.ingress.kubernetes.io/rewrite-target` 을 "
-        f"지우고 `grafana.ingress.path: {prefix}` (pathType Prefix) 로 두세요 "
+        f"ingress가 {prefix}를 떼어내는데 serve_from_sub_path가 켜져 있어 Grafana가 다시 {prefix}로 "
+        "돌려보냅니다: `grafana.ingress.annotations`에서 `nginx.ingress.kubernetes.io/rewrite-target`을 "
+        f"지우고 `grafana.ingress.path: {prefix}` (pathType Prefix)로 두세요 "
         f"(`{_VALUES_SUB_PATH}: true` 유지)."
     )
 
 
 def fix_ingress(prefix: str) -> str:
     return (
-        f"ingress-nginx 에 {prefix} 규칙이 없습니다: `grafana.ingress.enabled: true`, "
+        f"ingress-nginx에 {prefix} 규칙이 없습니다: `grafana.ingress.enabled: true`, "
         f"`grafana.ingress.ingressClassName: nginx`, `grafana.ingress.path: {prefix}`, "
-        "`grafana.ingress.hosts: []` (터널의 127.0.0.1:8080 으로 들어오므로 host 없는 규칙) 로 설정하세요."
+        "`grafana.ingress.hosts: []` (터널의 127.0.0.1:8080으로 들어오므로 host 없는 규칙)로 설정하세요."
     )
 
 
-FIX_UNREACHABLE = "터널이 떠 있는지(`kb tunnel up --profile NAME`)와 ingress-nginx 가 NodePort 30998 에서 응답하는지 확인하세요."
+FIX_UNREACHABLE = "터널이 떠 있는지(`kb tunnel up --profile NAME`)와 ingress-nginx가 NodePort 30998에서 응답하는지 확인하세요."
 FIX_NO_ENDPOINTS = (
-    "Grafana 서비스에 준비된 엔드포인트가 없습니다: `kubectl -n monitoring get pods,endpoints` 로 "
-    "grafana 파드가 Ready 인지 확인하세요."
+    "Grafana 서비스에 준비된 엔드포인트가 없습니다: `kubectl -n monitoring get pods,endpoints`로 "
+    "grafana 파드가 Ready인지 확인하세요."
 )
-FIX_DATABASE = "Grafana 가 데이터베이스에 접근하지 못합니다: grafana 파드 로그와 PVC(`grafana.persistence`) 를 확인하세요."
+FIX_DATABASE = (
+    "Grafana가 데이터베이스에 접근하지 못합니다: grafana 파드 로그와 PVC(`grafana.persistence`)를 확인하세요."
+)
 
 
 # --- observations --------------------------------------------------------------------------------
@@ -275,7 +288,7 @@ def observe(http: httpx.Client, base_url: str, prefix: str = "/grafana") -> Obse
 
 # --- diagnosis (pure) ----------------------------------------------------------------------------
 
-UI_TITLE = "Grafana UI ({prefix}) — 리다이렉트·CSS/JS 가 하위 경로 안에 머무름"
+UI_TITLE = "Grafana UI ({prefix}) — 리다이렉트·CSS/JS가 하위 경로 안에 머무름"
 HEALTH_TITLE = "Grafana /api/health ({prefix}) — JSON, database ok"
 
 
@@ -309,26 +322,47 @@ def diagnose_ui(obs: Observations) -> Check:
         return Check("grafana-unreachable", False, title, page.error, evidence, fix=FIX_UNREACHABLE)
     stripped = next((h for h in page.redirects if _stripped_redirect(h)), None)
     if stripped is not None:
-        detail = f"{stripped.text()}: Grafana 가 {prefix} 없이 요청을 받고 자기 하위 경로로 되돌려 보냄"
+        detail = f"{stripped.text()}: Grafana가 {prefix} 없이 요청을 받고 자기 하위 경로로 되돌려 보냄"
         return Check(
             "grafana-prefix-stripped", False, title, detail, evidence, fix=fix_prefix_stripped(prefix)
         )
     outside = _outside(prefix, page)
     if outside:
-        detail = f"{prefix} 밖을 가리킴: " + "; ".join(outside[:4]) + " — root_url 에 하위 경로가 없음"
-        return Check("grafana-root-url", False, title, detail, evidence, fix=fix_root_url(prefix))
+        detail = f"{prefix} 밖을 가리킴: " + "; ".join(outside[:4]) + " — root_url에 하위 경로가 없음"
+        return Check(
+            "grafana-root-url",
+            False,
+            title,
+            detail,
+            evidence,
+            fix=fix_root_url(prefix, origin_of(page.start)),
+        )
     if page.stop in ("loop", "too-many"):
         detail = f"{prefix} 아래에서 리다이렉트가 끝나지 않음 (로그인 페이지도 라우팅되지 않음)"
-        return Check("grafana-subpath-not-served", False, title, detail, evidence, fix=fix_sub_path(prefix))
+        return Check(
+            "grafana-subpath-not-served",
+            False,
+            title,
+            detail,
+            evidence,
+            fix=fix_sub_path(prefix, origin_of(page.start)),
+        )
     if page.stop == "left-host" and last is not None:
-        detail = f"리다이렉트가 다른 호스트로 나감: {last.location} (root_url 의 domain/port)"
-        return Check("grafana-root-url", False, title, detail, evidence, fix=fix_root_url(prefix))
+        detail = f"리다이렉트가 다른 호스트로 나감: {last.location} (root_url이 브라우저가 터널로 여는 주소가 아님)"
+        return Check(
+            "grafana-root-url",
+            False,
+            title,
+            detail,
+            evidence,
+            fix=fix_root_url(prefix, origin_of(page.start)),
+        )
     if last is not None and not page.redirects and last.status == 503:
         return Check(
             "grafana-no-endpoints", False, title, f"{page.start} -> 503", evidence, fix=FIX_NO_ENDPOINTS
         )
     if last is not None and not page.redirects and last.status == 404:
-        detail = f"{page.start} -> 404 (ingress-nginx 에 {prefix} 규칙 없음)"
+        detail = f"{page.start} -> 404 (ingress-nginx에 {prefix} 규칙 없음)"
         return Check("grafana-ingress-path", False, title, detail, evidence, fix=fix_ingress(prefix))
     if last is None or last.status != 200:
         status = last.status if last is not None else "?"
@@ -339,7 +373,12 @@ def diagnose_ui(obs: Observations) -> Check:
     failing = [f"{a.ref}: {a.status or a.error}" for a in page.assets if a.status != 200]
     if failing:
         return Check(
-            "grafana-assets", False, title, "; ".join(failing[:5]), evidence, fix=fix_root_url(prefix)
+            "grafana-assets",
+            False,
+            title,
+            "; ".join(failing[:5]),
+            evidence,
+            fix=fix_root_url(prefix, origin_of(page.start)),
         )
     detail = f"{urlsplit(last.url).path} 200, base href {page.base_href}, CSS/JS {len(page.assets)}개 로드"
     return Check("grafana-ui", True, title, detail, evidence)
@@ -351,8 +390,8 @@ def _redirect_finding(prefix: str, probe: HealthProbe) -> tuple[str, str]:
     if _stripped_redirect(hop):
         return "grafana-prefix-stripped", fix_prefix_stripped(prefix)
     if under(urlsplit(hop.target).path, prefix) and _same_origin(hop.target, probe.url):
-        return "grafana-subpath-not-served", fix_sub_path(prefix)
-    return "grafana-root-url", fix_root_url(prefix)
+        return "grafana-subpath-not-served", fix_sub_path(prefix, origin_of(probe.url))
+    return "grafana-root-url", fix_root_url(prefix, origin_of(probe.url))
 
 
 def diagnose_health(obs: Observations) -> Check:
@@ -363,7 +402,7 @@ def diagnose_health(obs: Observations) -> Check:
         return Check("grafana-unreachable", False, title, probe.error, evidence, fix=FIX_UNREACHABLE)
     if probe.status in REDIRECT_CODES:
         check_id, fix = _redirect_finding(prefix, probe)
-        detail = f"JSON 대신 {probe.status} {probe.location} (로그인 페이지로 보냄: {HEALTH_PATH} 가 라우팅되지 않음)"
+        detail = f"JSON 대신 {probe.status} {probe.location} (로그인 페이지로 보냄: {HEALTH_PATH}가 라우팅되지 않음)"
         return Check(check_id, False, title, detail, evidence, fix=fix)
     if probe.status == 503 and probe.body is None:
         return Check(

@@ -14,9 +14,11 @@ LastScrape, LastScrapeDuration, Health, ScrapeInterval, ScrapeTimeout}``, health
 documented in ``docs/querying/api.md`` "Targets"). Job names of kube-prometheus-stack's ServiceMonitors
 come from the Services' ``jobLabel`` (prometheus-community/helm-charts
 ``charts/kube-prometheus-stack/values.yaml``: ``kube-controller-manager``, ``kube-scheduler``,
-``kube-etcd``, ``kube-proxy``, ``node-exporter``). On kubeadm the controller-manager and scheduler bind
+``kube-etcd``, ``kube-proxy``, ``node-exporter``). On kubeadm (an assumption until the homelab's
+distribution is known, #3-11) the controller-manager and scheduler bind
 their metrics to 127.0.0.1 (``--bind-address``), etcd serves metrics on ``http://127.0.0.1:2381``
-(``--listen-metrics-urls``) and kube-proxy on ``127.0.0.1:10249`` (``metricsBindAddress``), so these
+(``--listen-metrics-urls``); on any distribution kube-proxy serves them on ``127.0.0.1:10249`` by default
+(``metricsBindAddress``, ``pkg/proxy/apis/config/v1alpha1/defaults.go``), so these
 targets are down until that is changed or the ServiceMonitor is turned off.
 """
 
@@ -136,11 +138,17 @@ def fix_for(target: Target, inventory: Inventory | None = None) -> str:
     if job in CONTROL_PLANE_JOBS:
         manifest, flag, value = CONTROL_PLANE_JOBS[job]
         return (
-            f"kubeadm은 {job}의 메트릭을 127.0.0.1에만 엽니다. 컨트롤 플레인 노드의 "
-            f"`/etc/kubernetes/manifests/{manifest}`에서 `{flag}`로 바꾸면(kubelet이 정적 파드를 다시 띄움) "
-            f"수집됩니다 — 또는 수집하지 않을 거면 extra_values에 `{value}: false`를 넣어 ServiceMonitor를 끄세요."
+            # kubernetes/kubernetes cmd/kubeadm/app/phases/controlplane/manifests.go (bind-address 127.0.0.1),
+            # cmd/kubeadm/app/phases/etcd/local.go (listen-metrics-urls http://127.0.0.1:2381); the homelab's
+            # distribution is not known yet (#3-11 "가정한 것"), so the fix says "if kubeadm"
+            f"kubeadm 클러스터라면 {job}은 메트릭을 127.0.0.1에만 엽니다(배포판은 #3-11에서 아직 확인하지 않은 가정). "
+            f"kubeadm이면 컨트롤 플레인 노드의 `/etc/kubernetes/manifests/{manifest}`에서 `{flag}`로 바꾸면"
+            "(kubelet이 정적 파드를 다시 띄움) 수집됩니다. 다른 배포판(k3s, RKE2 등)이면 그 배포판 설정에서 바인드 "
+            f"주소를 바꾸세요 — 또는 수집하지 않을 거면 extra_values에 `{value}: false`를 넣어 ServiceMonitor를 끄세요."
         )
     if job == "kube-proxy":
+        # kubernetes/kubernetes pkg/proxy/apis/config/v1alpha1/defaults.go: SetDefaults_KubeProxyConfiguration
+        # fills an empty MetricsBindAddress with 127.0.0.1 ([::1] for IPv6) and ports.ProxyStatusPort (10249)
         return (
             "kube-proxy는 기본으로 메트릭을 127.0.0.1:10249에만 엽니다. "
             "`kubectl -n kube-system edit configmap kube-proxy`에서 `metricsBindAddress: 0.0.0.0:10249`로 바꾸고 "
@@ -173,10 +181,10 @@ def _fix_host(target: Target, inventory: Inventory | None) -> str:
     else:
         ssh = f"ssh -J <배스천> {name}"
     lines = [
-        f"호스트 `{name}`: `{ssh} systemctl status prometheus-node-exporter` 로 서비스가 떠 있는지 보세요"
+        f"호스트 `{name}`: `{ssh} systemctl status prometheus-node-exporter`로 서비스가 떠 있는지 보세요"
         "(내려가 있으면 이 런북을 다시 실행해 호스트 적용 단계가 `systemctl enable --now`하게 하거나 직접 "
         "`sudo systemctl enable --now prometheus-node-exporter`).",
-        f"`{ssh} ss -ltn 'sport = :{port}'` 로 {port} 포트에서 듣는지, "
+        f"`{ssh} ss -ltn 'sport = :{port}'`로 {port} 포트에서 듣는지, "
         f"`/etc/default/prometheus-node-exporter`의 ARGS가 `--web.listen-address=:{port}`인지 확인하세요.",
     ]
     if host is None or host.role.lower() == "proxmox":

@@ -37,6 +37,7 @@ from .values import (
     InstallSpec,
     MonitoringParams,
     SparkOperatorParams,
+    grafana_ini_origin,
     grafana_ini_path,
     load_monitoring_inventory,
 )
@@ -382,13 +383,19 @@ def _grafana_literal_passwords(values: Any, path: str = "") -> Iterator[Problem]
                 yield from _grafana_literal_passwords(value, sub)
 
 
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}"
+
+
 def _grafana_problems(p: MonitoringParams, values: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     prefix = p.grafana_prefix
     server = (values.get("grafana") or {}).get("grafana.ini", {}).get("server", {}) or {}
     root_url = str(server.get("root_url") or "")
     sub_path = server.get("serve_from_sub_path")
-    fix_url = f"grafana_root_url=%(protocol)s://%(domain)s:%(http_port)s{prefix}/"
+    # the browser's address through the tunnel (grafana/grafana #15497, #10007; MonitoringParams.root_url)
+    fix_url = f"grafana_root_url={p.external_url_base.rstrip('/')}{prefix}/ (or leave grafana_root_url empty)"
     if prefix == "/":
         problems.append(_error("grafana-path", "grafana_path must be a path below / (e.g. /grafana)"))
     if not root_url:
@@ -399,6 +406,13 @@ def _grafana_problems(p: MonitoringParams, values: Mapping[str, Any]) -> list[Pr
             _error("grafana-root-url", f"Grafana root_url {root_url!r} has the path "
                    f"{grafana_ini_path(root_url) or '/'!r} but the ingress serves Grafana under {prefix}: "
                    "redirects (login) and asset links would leave the prefix", fix_url)
+        )  # fmt: skip
+    elif grafana_ini_origin(root_url) != _origin(p.external_url_base):
+        problems.append(
+            _error("grafana-root-url-origin", f"Grafana root_url {root_url!r} is at "
+                   f"{grafana_ini_origin(root_url)} but the browser reaches Grafana at {_origin(p.external_url_base)} "
+                   "(external_url_base): absolute URLs Grafana builds (some redirects, alert and share links) "
+                   "would leave the tunnel (grafana/grafana #15497, #10007)", fix_url)
         )  # fmt: skip
     if not isinstance(sub_path, bool):
         problems.append(

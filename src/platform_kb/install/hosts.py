@@ -250,6 +250,72 @@ def read_facts(runner: Runner, settings: ExporterSettings) -> Facts:
     return Facts(uid, sudo_ok, installed, version, enabled, active, defaults)
 
 
+# --- what a host runs (read by `kb doctor`, never assumed) -------------------------------------------
+OS_RELEASE = "/etc/os-release"  # os-release(5): ID, ID_LIKE, VERSION_ID, VERSION_CODENAME, PRETTY_NAME
+PROXMOX_PACKAGE = "pve-manager"  # Proxmox VE's own package: its version is what `pveversion` prints first
+
+
+@dataclass(frozen=True)
+class OsRelease:
+    id: str
+    version_id: str
+    pretty_name: str
+    id_like: str = ""
+
+    @property
+    def debian_family(self) -> bool:
+        return self.id == "debian" or "debian" in self.id_like.split()
+
+
+def parse_os_release(text: str) -> OsRelease:
+    """``KEY=value`` lines of os-release(5); values may be quoted (shell rules)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, raw = line.strip().partition("=")
+        if not sep or key.startswith("#"):
+            continue
+        try:
+            parts = shlex.split(raw)
+        except ValueError:
+            parts = [raw]
+        values[key] = parts[0] if parts else ""
+    return OsRelease(
+        values.get("ID", "linux"),
+        values.get("VERSION_ID", ""),
+        values.get("PRETTY_NAME", "Linux"),
+        values.get("ID_LIKE", ""),
+    )
+
+
+@dataclass(frozen=True)
+class HostSystem:
+    """The facts #3-11 could only assume: the OS, the Proxmox VE version, the installed node-exporter."""
+
+    os: OsRelease
+    proxmox: str  # pve-manager version; "" when the host is not a Proxmox VE node
+    exporter: str  # installed prometheus-node-exporter package version; "" when not installed
+
+    def text(self) -> str:
+        pve = f", Proxmox VE {self.proxmox}" if self.proxmox else ""
+        exporter = f"node-exporter {self.exporter}" if self.exporter else "node-exporter not installed"
+        return f"{self.os.pretty_name}{pve}, {exporter}"
+
+
+def read_system(runner: Runner, package: str = PACKAGE) -> HostSystem:
+    """``/etc/os-release`` and two ``dpkg-query`` lookups (read-only, no sudo)."""
+    release = runner.run(ReadFile(OS_RELEASE), check=False)
+    if not release.ok:
+        raise FactUnavailable(f"cannot read {OS_RELEASE}: {release.stderr.strip()[:200] or 'no output'}")
+    os_release = parse_os_release(release.stdout)
+    proxmox, exporter = "", ""
+    if os_release.debian_family:
+        installed, version = parse_dpkg(runner.run(DpkgStatus(PROXMOX_PACKAGE), check=False))
+        proxmox = version if installed else ""
+        installed, version = parse_dpkg(runner.run(DpkgStatus(package), check=False))
+        exporter = version if installed else ""
+    return HostSystem(os_release, proxmox, exporter)
+
+
 def uses_sudo(settings: ExporterSettings, uid: int) -> bool:
     return settings.sudo == "always" or (settings.sudo == "auto" and uid != 0)
 

@@ -267,7 +267,7 @@ def verify_s3(
     results = [verify.s3_prefix(c.s3, bucket, prefix, f"s3://{bucket}/{prefix} 존재", require_objects)]
     if probe_write:
         checked = rb.action(
-            f"S3 쓰기 확인: s3://{bucket}/{prefix} 에 작은 객체를 쓰고 읽고 지웁니다",
+            f"S3 쓰기 확인: s3://{bucket}/{prefix}에 작은 객체를 쓰고 읽고 지웁니다",
             apply=lambda: verify.s3_probe_write(c.s3, bucket, prefix, f"s3://{bucket}/{prefix} 쓰기"),
         )
         if checked is not None:

@@ -195,7 +195,8 @@ class AirflowParams:
     s3_secret_key_ref: str = S3Params.s3_secret_key_ref
     log_conn_id: str = "minio_s3"
     connection_secret: str = "airflow-minio-connection"
-    git_repo: str = "https://github.com/homelab/data-platform-core.git"
+    # required, no default: the record names the repository (data-platform-core) but not its URL
+    git_repo: str = ""
     git_branch: str = "main"
     git_subpath: str = "dags"
     git_period: str = "60s"
@@ -573,7 +574,8 @@ class MonitoringParams:
     prometheus_path: str = "/prometheus"
     grafana_path: str = "/grafana"
     external_url_base: str = "http://localhost:8080"  # the browser's origin through the tunnel
-    grafana_root_url: str = "%(protocol)s://%(domain)s:%(http_port)s/grafana/"
+    # empty: the browser's address through the tunnel, external_url_base + grafana_path + "/" (root_url)
+    grafana_root_url: str = ""
     serve_from_sub_path: bool = True
     retention: str = "15d"
     retention_size: str = ""  # e.g. 40GB (Prometheus units B, KB, MB, GB, TB, PB, EB)
@@ -608,6 +610,20 @@ class MonitoringParams:
         return "/" + self.grafana_path.strip("/")
 
     @property
+    def root_url(self) -> str:
+        """Grafana's ``[server] root_url``: the address the browser uses, proxy host and port included.
+
+        Grafana builds absolute URLs (some redirects, alert and share links) from ``root_url``; behind a
+        proxy it must be the proxy's address, not Grafana's own ``%(http_port)s`` (3000): grafana/grafana
+        issues #15497 and #10007 (maintainers: "root_url should be the URL the browser uses"). The
+        tutorial's ``%(protocol)s://%(domain)s:%(http_port)s/grafana/`` expands to ``localhost:3000`` and
+        so leaves the tunnel at ``localhost:8080``.
+        """
+        if str(self.grafana_root_url or "").strip():
+            return str(self.grafana_root_url)
+        return self.external_url_base.rstrip("/") + self.grafana_prefix + "/"
+
+    @property
     def external_url(self) -> str:
         """``prometheusSpec.externalUrl``: the browser's origin + the route prefix (links, redirects, alerts)."""
         return self.external_url_base.rstrip("/") + self.prometheus_prefix
@@ -623,11 +639,22 @@ def load_monitoring_inventory(p: MonitoringParams) -> Inventory | None:
     return inventory.select(p.host_names) if p.host_names else inventory
 
 
-def grafana_ini_path(root_url: str) -> str:
-    """The path of Grafana's ``root_url`` with its ``%(protocol)s``-style placeholders filled in."""
+def grafana_ini_filled(root_url: str) -> str:
+    """Grafana's ``root_url`` with its ``%(protocol)s``-style placeholders filled in with Grafana's
+    defaults (``conf/defaults.ini``: protocol http, domain localhost, http_port 3000)."""
     filled = root_url.replace("%(protocol)s", "http").replace("%(domain)s", "localhost")
-    filled = filled.replace("%(http_port)s", "3000")
-    return urlparse(filled).path
+    return filled.replace("%(http_port)s", "3000")
+
+
+def grafana_ini_path(root_url: str) -> str:
+    """The path of Grafana's ``root_url`` with its placeholders filled in."""
+    return urlparse(grafana_ini_filled(root_url)).path
+
+
+def grafana_ini_origin(root_url: str) -> str:
+    """``scheme://host:port`` of Grafana's ``root_url`` with its placeholders filled in."""
+    parsed = urlparse(grafana_ini_filled(root_url))
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 def render_monitoring(p: MonitoringParams, inventory: Inventory | None = None) -> InstallSpec:
@@ -666,7 +693,7 @@ def render_monitoring(p: MonitoringParams, inventory: Inventory | None = None) -
             "pathType": "Prefix",
         },
         "grafana.ini": {
-            "server": {"root_url": p.grafana_root_url, "serve_from_sub_path": bool(p.serve_from_sub_path)}
+            "server": {"root_url": p.root_url, "serve_from_sub_path": bool(p.serve_from_sub_path)}
         },
     }
     if p.serve_from_sub_path:
@@ -706,7 +733,7 @@ def render_monitoring(p: MonitoringParams, inventory: Inventory | None = None) -
     }
     values = deep_merge(values, parse_extra_values(p.extra_values))
     notes = [
-        f"Grafana: {p.external_url_base.rstrip('/')}{grafana_prefix}/ (root_url {p.grafana_root_url}, "
+        f"Grafana: {p.external_url_base.rstrip('/')}{grafana_prefix}/ (root_url {p.root_url}, "
         f"serve_from_sub_path {str(bool(p.serve_from_sub_path)).lower()})",
         f"Prometheus: {p.external_url}/ (routePrefix {prom_prefix}), 보존 {p.retention}"
         + (f" / {p.retention_size}" if p.retention_size else ""),

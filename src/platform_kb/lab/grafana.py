@@ -1,4 +1,4 @@
-"""A lab STAND-IN, not Grafana: Grafana's HTTP behaviour under a sub-path, for issue #9.
+"""A lab STAND-IN, not Grafana: Grafana's HTTP behaviour under a sub-path, for issue #3-11 (monitoring).
 
 ``python -m platform_kb.lab.grafana --host H --port P --root-url URL --serve-from-sub-path true|false
 [--version 12.x.y]`` serves until SIGTERM/SIGINT. Grafana has no Debian package on the lab machine,

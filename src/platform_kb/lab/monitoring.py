@@ -22,8 +22,9 @@ What stands in for what:
 * Prometheus serves under ``--web.route-prefix=/prometheus`` with ``--web.external-url`` on the
   tunnel's local address, as kube-prometheus-stack's ``prometheus.prometheusSpec.routePrefix`` and
   ``externalUrl`` do; its Ingress is ``/prometheus`` (``pathType: Prefix``) without rewrite;
-* Grafana (no Debian package here) is a stand-in with ``root_url=http://<local>/grafana/`` and
-  ``serve_from_sub_path=true``; its Ingress is ``/grafana`` (``Prefix``) without rewrite, as
+* Grafana (no Debian package here) is a stand-in run with the ``[server]`` values the runbook renders
+  (:func:`platform_kb.install.values.render_monitoring` with ``external_url_base`` = the tunnel's local
+  address, so ``root_url=http://<local>/grafana/`` and ``serve_from_sub_path=true``); its Ingress is ``/grafana`` (``Prefix``) without rewrite, as
   Grafana's "Run Grafana behind a reverse proxy" guide prescribes for ``serve_from_sub_path``.
 
 Ingress semantics (kubernetes/ingress-nginx ``docs/user-guide/ingress-path-matching.md``):
@@ -49,6 +50,7 @@ import yaml
 
 from ..errors import KbError, MissingPrerequisite
 from ..install.scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB, host_scrape_configs
+from ..install.values import MonitoringParams, render_monitoring
 from ..inventory import Inventory, load_inventory, write_inventory
 from .config import LAB_HOSTS, LabSettings
 from .processes import ProcessRecord, find_program, port_open, spawn, wait_for_port, wait_until
@@ -187,6 +189,7 @@ def start_prometheus(settings: LabSettings) -> ProcessRecord:
 
 
 def grafana_argv(settings: LabSettings, python: str) -> list[str]:
+    server = rendered_grafana_server(settings)
     return [
         python,
         "-m",
@@ -196,10 +199,18 @@ def grafana_argv(settings: LabSettings, python: str) -> list[str]:
         "--port",
         str(settings.grafana_port),
         "--root-url",
-        f"http://{settings.local_ingress}{GRAFANA_PATH}/",
+        server["root_url"],
         "--serve-from-sub-path",
-        "true",
+        "true" if server["serve_from_sub_path"] else "false",
     ]
+
+
+def rendered_grafana_server(settings: LabSettings) -> dict[str, Any]:
+    """``grafana.ini`` ``[server]`` exactly as the runbook renders it for a browser at the lab's tunnel end
+    (``external_url_base`` = ``http://<local ingress>``): the stand-in runs the homelab's value, not a lab one."""
+    params = MonitoringParams(external_url_base=f"http://{settings.local_ingress}", grafana_path=GRAFANA_PATH)
+    values = render_monitoring(params, Inventory(())).release.values
+    return dict(values["grafana"]["grafana.ini"]["server"])
 
 
 def start_grafana(settings: LabSettings, python: str) -> ProcessRecord:
