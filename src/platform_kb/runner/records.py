@@ -28,7 +28,7 @@ from ..secrets import Masker
 NOTEBOOK = "output.ipynb"
 SUMMARY = "summary.json"
 LATEST = "latest"
-STATUSES = ("running", "passed", "failed", "error")
+STATUSES = ("running", "passed", "failed", "error", "interrupted")
 
 
 def timestamp_name(when: datetime) -> str:
@@ -128,6 +128,8 @@ class RunSummary:
     plan: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    # a run stopped by SIGINT/SIGTERM: {"signal": "SIGTERM", "cell": label, "cell_index": n, "step": name}
+    interrupted: dict[str, Any] | None = None
     # where the run ran: the profile's name and, for a lab profile, the lab scenario
     context: dict[str, Any] = field(default_factory=dict)
 
