@@ -18,6 +18,7 @@ file (``platform_kb.runbook``); the runner reads it after every cell.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -36,7 +37,7 @@ from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
 from ..secrets import Masker, SecretError, resolve
 from .console import RunConsole
 from .interrupt import KernelHandle, SignalGuard, exit_code_for, private_tmp, signal_name
-from .records import RecordDir, RunSummary, write_record
+from .records import RecordDir, RunSummary, check_records_base, write_record
 from .source import RunbookSource, load_runbook
 from .validate import ResolvedParameters, read_params_file, resolve_parameters
 
@@ -80,8 +81,9 @@ def _iso(when: datetime) -> str:
 
 def validate_request(request: RunRequest, source: RunbookSource) -> ResolvedParameters:
     """All parameter sources merged and checked (UsageProblem otherwise)."""
-    if request.timeout is not None and request.timeout < 0:
-        raise UsageProblem(f"--timeout must be >= 0 seconds, got {request.timeout}")
+    if request.timeout is not None and (not math.isfinite(request.timeout) or request.timeout < 0):
+        raise UsageProblem(f"--timeout must be a finite number >= 0 seconds (0: none), got {request.timeout}")
+    check_records_base(request.records or request.paths.runs, "--records" if request.records else "runs/")
     profile = load_profile(request.profile, request.paths).as_parameters() if request.profile else None
     params_file = read_params_file(request.params_file) if request.params_file else None
     return resolve_parameters(
