@@ -348,8 +348,8 @@ def _finish(
             "cell_index": cut.get("cell_index"),
             "step": _failing_step(state),
         }
-        for step in summary.steps:  # the step the signal cut off
-            if step["status"] == "running":
+        for step in summary.steps:  # the step the signal cut off (the kernel saw a KeyboardInterrupt)
+            if step["status"] == "running" or str(step.get("error", "")).startswith("KeyboardInterrupt"):
                 step.update(status="failed", error=f"interrupted by {signal_name(tracker.signal)}")
         where = f"cell {cut.get('cell')!r}" if cut.get("cell") else "the run"
         console.interrupted(where, signal_name(tracker.signal))
