@@ -37,9 +37,9 @@ class TunnelApiClient(client.ApiClient):
         super().__init__(configuration)
         self.original = original
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().request(method, url, *args, **kwargs)
+            return super().call_api(*args, **kwargs)
         except _NO_ANSWER as exc:
             raise KubeApiUnreachable(
                 unreachable_message(self.original, self.configuration.host, exc)
@@ -77,8 +77,26 @@ def api_client(
         if server.startswith("https://") and configuration.tls_server_name is None:
             # the certificate names the real API server, not 127.0.0.1
             configuration.tls_server_name = _original_host(path, context)
+        _keep_host(configuration)
         return TunnelApiClient(configuration, _context_server(path, context))
     return client.ApiClient(configuration)
+
+
+def _keep_host(configuration: client.Configuration) -> None:
+    """Keep the tunnel's address across token refreshes: for a kubeconfig user with a token, the
+    client calls ``refresh_api_key_hook`` before every request, and the kubeconfig loader's hook
+    sets the host back to the kubeconfig's server (kubernetes/config/kube_config.py
+    ``_refresh_api_key`` -> ``_set_config``), which would bypass the tunnel."""
+    hook = configuration.refresh_api_key_hook
+    if hook is None:
+        return
+    host, tls_server_name = configuration.host, configuration.tls_server_name
+
+    def refresh(conf: client.Configuration) -> None:
+        hook(conf)
+        conf.host, conf.tls_server_name = host, tls_server_name
+
+    configuration.refresh_api_key_hook = refresh
 
 
 def api_client_via(
