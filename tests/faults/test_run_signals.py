@@ -5,6 +5,7 @@ files removed, the record finished as ``interrupted`` with the signal and the cu
 from __future__ import annotations
 
 import importlib.util
+import os
 import signal
 import sys
 from pathlib import Path
@@ -62,7 +63,12 @@ def test_signal_during_cell(env, signum: int, code: int) -> None:
     assert cut and all("✓" not in line for line in cut), out
     assert f"interrupted by {signal.Signals(signum).name}" in out
 
-    h.wait_for(lambda: not any(h.alive(p) for p in started), 15, "the kernel and its children to stop")
+    try:
+        h.wait_for(lambda: not any(h.alive(p) for p in started), 15, "the kernel and its children to stop")
+    finally:
+        for pid in started:  # leave nothing behind even when the assertion fails
+            if h.alive(pid):
+                os.kill(pid, signal.SIGKILL)
     assert env.leftovers() == []  # no kb-run-*, kb-kernel-*, kb-tunnel-* left
 
     listed = env.run("runs", "list", "slow")
