@@ -73,3 +73,53 @@ def test_signal_during_cell(env, signum: int, code: int) -> None:
 
     listed = env.run("runs", "list", "slow")
     assert "interrupted" in listed.stdout
+
+
+def _load_tunnel_fixture():  # noqa: ANN202
+    """The local sshd + node profile of tests/runner/test_bastion_tunnel_run.py."""
+    path = h.RUNBOOKS.parent / "test_bastion_tunnel_run.py"
+    spec = importlib.util.spec_from_file_location("faults_bastion_fixture", path)
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return module.local_profile
+
+
+local_profile = _load_tunnel_fixture()
+
+
+@pytest.mark.slow
+def test_sigterm_with_a_real_tunnel_open(env, local_profile: Path) -> None:
+    pid_file = env.project / "pids"
+    proc = env.start(
+        "run",
+        str(h.RUNBOOKS / "slow-tunnel.py"),
+        "--profile",
+        str(local_profile),
+        "-p",
+        "pid_file",
+        str(pid_file),
+    )
+    try:
+        text = h.wait_for(
+            lambda: pid_file.is_file() and pid_file.read_text().strip(), 120, "the tunnel to open", proc
+        )
+        kernel_pid = int(text.split()[0])
+        started = h.children(proc.pid) | {kernel_pid}
+        assert len(h.children(kernel_pid)) >= 1 or list(
+            env.tmp.glob("kb-run-*/tmp/*")
+        )  # ssh, or paramiko in-process
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, out
+    assert env.summary("slow-tunnel")["status"] == "interrupted"
+    try:
+        h.wait_for(lambda: not any(h.alive(p) for p in started), 15, "the kernel and the tunnel to stop")
+    finally:
+        for pid in started:
+            if h.alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert env.leftovers() == []
