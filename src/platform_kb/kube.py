@@ -8,12 +8,56 @@ tunnel's local address instead, keeping the kubeconfig's credentials and CA.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
+import urllib3
 import yaml
 from kubernetes import client, config
 
-from .errors import UsageProblem
+from .errors import KbError, UsageProblem
+
+# what urllib3 raises when nothing answers (refused, reset, timed out), under the kubernetes client
+_NO_ANSWER = (
+    urllib3.exceptions.MaxRetryError,
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.TimeoutError,
+)
+
+
+class KubeApiUnreachable(KbError):
+    """The API server did not answer (the message names its kubeconfig address and the tunnel's)."""
+
+
+class TunnelApiClient(client.ApiClient):
+    """An ``ApiClient`` whose connection failures name the API server as the kubeconfig knows it
+    and the tunnel's local end, instead of urllib3's raw retry text."""
+
+    def __init__(self, configuration: client.Configuration, original: str | None) -> None:
+        super().__init__(configuration)
+        self.original = original
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().call_api(*args, **kwargs)
+        except _NO_ANSWER as exc:
+            raise KubeApiUnreachable(
+                unreachable_message(self.original, self.configuration.host, exc)
+            ) from None
+
+
+def unreachable_message(original: str | None, local: str, exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    cause = type(reason).__name__
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        cause = "connection refused or unreachable"
+    elif isinstance(reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        cause = "timed out"
+    where = original or local
+    return (
+        f"the Kubernetes API at {where} (through the tunnel, {local}) did not answer ({cause}); "
+        "is the tunnel up and the API server running?"
+    )
 
 
 def api_client(
@@ -33,7 +77,26 @@ def api_client(
         if server.startswith("https://") and configuration.tls_server_name is None:
             # the certificate names the real API server, not 127.0.0.1
             configuration.tls_server_name = _original_host(path, context)
+        _keep_host(configuration)
+        return TunnelApiClient(configuration, _context_server(path, context))
     return client.ApiClient(configuration)
+
+
+def _keep_host(configuration: client.Configuration) -> None:
+    """Keep the tunnel's address across token refreshes: for a kubeconfig user with a token, the
+    client calls ``refresh_api_key_hook`` before every request, and the kubeconfig loader's hook
+    sets the host back to the kubeconfig's server (kubernetes/config/kube_config.py
+    ``_refresh_api_key`` -> ``_set_config``), which would bypass the tunnel."""
+    hook = configuration.refresh_api_key_hook
+    if hook is None:
+        return
+    host, tls_server_name = configuration.host, configuration.tls_server_name
+
+    def refresh(conf: client.Configuration) -> None:
+        hook(conf)
+        conf.host, conf.tls_server_name = host, tls_server_name
+
+    configuration.refresh_api_key_hook = refresh
 
 
 def api_client_via(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -34,7 +35,8 @@ def list_runs_command(runbook_id: str | None, records: Path | None) -> None:
     paths = ProjectPaths.discover()
     base = records or paths.runs
     runs = list_runs(base, runbook_id)
-    console = Console(highlight=False)
+    # not on a terminal (a pipe, a file, CI): no width to fit, so ids and run names stay whole
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 10_000)
     if not runs:
         console.print(f"no records in {base}" + (f" for {runbook_id}" if runbook_id else ""))
         return

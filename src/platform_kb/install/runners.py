@@ -84,6 +84,8 @@ class LocalRunner:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 900.0
     name: str = "local"
+    # removes a temporary workdir this runner owns (set by install.steps.make_runner)
+    cleanup: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
@@ -119,7 +121,8 @@ class LocalRunner:
         return _checked(command, result, check)
 
     def close(self) -> None:
-        pass
+        if self.cleanup is not None:
+            self.cleanup()
 
 
 def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, context: str | None = None) -> Path:
@@ -149,8 +152,11 @@ def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, contex
         cluster["tls-server-name"] = original.hostname
     if context:
         data["current-context"] = context
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # created 0600 (never briefly readable by others): it holds the user's credentials
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(yaml.safe_dump(data, sort_keys=False))
     dest.chmod(0o600)
     return dest
 

@@ -8,7 +8,9 @@ executed under ``kb run --plan``); credentials are resolved only through ``rb.se
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +116,6 @@ def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = N
     kind = str(params.get("runner") or "local")
     if kind not in runners.RUNNER_KINDS:
         raise UsageProblem(f"runner must be one of {', '.join(runners.RUNNER_KINDS)}, got {kind!r}")
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="kb-install-"))
     if kind == "bastion":
         env = {"KUBECONFIG": str(params["bastion_kubeconfig"])} if params.get("bastion_kubeconfig") else {}
         spec = bastion_spec(params)
@@ -123,12 +124,25 @@ def make_runner(params: Mapping[str, Any], tunnel: Any, workdir: Path | None = N
         raise UsageProblem(
             "runner=local needs the profile's kubeconfig (the API server is reached through the tunnel)"
         )
-    host, port = tunnel.address("api")
-    scheme = api_scheme(str(params["kubeconfig"]))
-    kubeconfig = runners.write_tunnel_kubeconfig(
-        params["kubeconfig"], f"{scheme}://{host}:{port}", workdir / "kubeconfig"
-    )
-    return runners.LocalRunner(workdir / "files", kubeconfig, env={"KUBECONFIG": str(kubeconfig)})
+    owned = workdir is None
+    # 0700, created only now that it is needed; it holds a copy of the user's credentials
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="kb-install-"))
+    try:
+        host, port = tunnel.address("api")
+        scheme = api_scheme(str(params["kubeconfig"]))
+        kubeconfig = runners.write_tunnel_kubeconfig(
+            params["kubeconfig"], f"{scheme}://{host}:{port}", workdir / "kubeconfig"
+        )
+        runner = runners.LocalRunner(workdir / "files", kubeconfig, env={"KUBECONFIG": str(kubeconfig)})
+    except BaseException:
+        if owned:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    if owned:
+        # removed with the runner or, at the latest, when the kernel's interpreter exits; a killed
+        # kernel's TMPDIR is the run's private folder, which kb run removes (runner.interrupt)
+        runner.cleanup = weakref.finalize(runner, shutil.rmtree, str(workdir), True)
+    return runner
 
 
 # --- plan + apply ------------------------------------------------------------------------------------

@@ -21,7 +21,14 @@ from ..runbook import ActionRecord, FindingRecord, StepRecord, manifest_yaml
 from ..secrets import Masker
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow", "running": "cyan"}
+_STATUS_STYLE = {
+    "passed": "green",
+    "failed": "red",
+    "error": "red",
+    "interrupted": "red",
+    "skipped": "yellow",
+    "running": "cyan",
+}
 _STEP_MARK = {"passed": "✓", "failed": "✗", "skipped": "-", "running": "…"}
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "blue"}
 
@@ -58,9 +65,16 @@ class RunConsole:
                 2,
             )
 
-    def cell(self, position: int, total: int, seconds: float, ok: bool, label: str) -> None:
-        mark, style = ("✓", "green") if ok else ("✗", "red")
-        self._print(f"[{position}/{total}] {mark} {seconds:5.2f}s  {label}", style)
+    def cell(
+        self, position: int, total: int, seconds: float, ok: bool, label: str, cut_by: str | None = None
+    ) -> None:
+        """One finished code cell; ``cut_by`` names the signal that interrupted it (never a ✓)."""
+        mark, style = ("✓", "green") if ok and cut_by is None else ("✗", "red")
+        note = f"  (interrupted by {cut_by})" if cut_by else ""
+        self._print(f"[{position}/{total}] {mark} {seconds:5.2f}s  {label}{note}", style)
+
+    def interrupted(self, where: str, signal: str) -> None:
+        self._print(f"✗ {where} was interrupted by {signal}; kernel stopped, partial record kept", "bold red")
 
     def steps(self, steps: Sequence[StepRecord]) -> None:
         for step in steps:

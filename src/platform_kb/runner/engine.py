@@ -32,6 +32,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, NotebookExecutionManager, papermill_engines
 from papermill.log import logger
 
+from .interrupt import Interrupted, KernelHandle
 from .kernel import KERNEL_MANAGER_CLASS
 
 ENGINE_NAME = "kb"
@@ -52,19 +53,32 @@ class KernelLaunch:
     output: IO[bytes]
     kernel_name: str = "python3"
     startup_timeout: float = 60.0
+    handle: KernelHandle | None = None  # told the kernel's process group, for signals
 
 
 class _ReportingManager(NotebookExecutionManager):
     """papermill's execution manager, never saving, reporting each cell to ``events``."""
 
-    def __init__(self, nb: nbformat.NotebookNode, events: CellEvents, timeout: float | None) -> None:
+    def __init__(
+        self,
+        nb: nbformat.NotebookNode,
+        events: CellEvents,
+        timeout: float | None,
+        handle: KernelHandle | None = None,
+    ) -> None:
         super().__init__(nb, output_path=None, progress_bar=False, log_output=False, autosave_cell_every=0)
         self.events = events
         self.timeout = timeout
+        self.handle = handle
+        self.client: Any = None
         self.current: int | None = None
 
     def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        if self.handle is not None and self.handle.stopping:
+            raise Interrupted("a signal came before this cell started")
         super().cell_start(cell, cell_index, **kwargs)
+        if self.handle is not None and self.client is not None and self.client.km is not None:
+            self.handle.note(self.client.km)
         self.current = cell_index
         self.events.cell_started(cell_index if cell_index is not None else -1, cell)
 
@@ -106,7 +120,7 @@ class RecordingEngine(Engine):
         execution_timeout: float | None = None,
         **kwargs: Any,
     ) -> nbformat.NotebookNode:
-        nb_man = _ReportingManager(nb, events, execution_timeout)
+        nb_man = _ReportingManager(nb, events, execution_timeout, launch.handle)
         nb_man.notebook_start()
         try:
             client = PapermillNotebookClient(
@@ -118,6 +132,7 @@ class RecordingEngine(Engine):
                 coalesce_streams=True,  # one stream output per cell: nothing split a secret across outputs
                 log=logger,
             )
+            nb_man.client = client
             client.execute(
                 env=dict(launch.env), cwd=str(launch.cwd), stdout=launch.output, stderr=launch.output
             )

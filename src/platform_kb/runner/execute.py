@@ -18,8 +18,10 @@ file (``platform_kb.runbook``); the runner reads it after every cell.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +36,8 @@ from ..profiles import find_profile, load_profile
 from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
 from ..secrets import Masker, SecretError, resolve
 from .console import RunConsole
-from .records import RecordDir, RunSummary, write_record
+from .interrupt import KernelHandle, SignalGuard, exit_code_for, private_tmp, signal_name
+from .records import RecordDir, RunSummary, check_records_base, write_record
 from .source import RunbookSource, load_runbook
 from .validate import ResolvedParameters, read_params_file, resolve_parameters
 
@@ -78,8 +81,9 @@ def _iso(when: datetime) -> str:
 
 def validate_request(request: RunRequest, source: RunbookSource) -> ResolvedParameters:
     """All parameter sources merged and checked (UsageProblem otherwise)."""
-    if request.timeout is not None and request.timeout < 0:
-        raise UsageProblem(f"--timeout must be >= 0 seconds, got {request.timeout}")
+    if request.timeout is not None and (not math.isfinite(request.timeout) or request.timeout < 0):
+        raise UsageProblem(f"--timeout must be a finite number >= 0 seconds (0: none), got {request.timeout}")
+    check_records_base(request.records or request.paths.runs, "--records" if request.records else "runs/")
     profile = load_profile(request.profile, request.paths).as_parameters() if request.profile else None
     params_file = read_params_file(request.params_file) if request.params_file else None
     return resolve_parameters(
@@ -92,8 +96,10 @@ def validate_request(request: RunRequest, source: RunbookSource) -> ResolvedPara
     )
 
 
-def kernel_env(state_path: Path, plan: bool, root: Path) -> dict[str, str]:
+def kernel_env(state_path: Path, plan: bool, root: Path, tmp: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if tmp is not None:  # the kernel's temporary files live and die with the run's private folder
+        env["TMPDIR"] = str(tmp)
     env[STATE_ENV] = str(state_path)
     env[PLAN_ENV] = "1" if plan else "0"
     env["KB_ROOT"] = str(root)
@@ -145,7 +151,15 @@ class RunTracker:
         self.position = 0
         self.started = time.monotonic()
         self.current_cell: int | None = None
+        self.current_label: str | None = None
+        self.signal: int | None = None
+        self.cut: dict[str, Any] | None = None  # the cell a signal cut off
         self._known_secrets: set[str] = set()
+
+    def interrupted(self, signum: int) -> None:
+        """A signal came (called from the signal handler: no I/O here, just note where we were)."""
+        self.signal = signum
+        self.cut = {"cell_index": self.current_cell, "cell": self.current_label}
 
     def refresh_state(self) -> RunState:
         state = read_state(self.state_path)
@@ -165,7 +179,7 @@ class RunTracker:
             pass  # the kernel could not resolve it either, so it has no value to leak
 
     def cell_started(self, index: int, cell: nbformat.NotebookNode) -> None:
-        self.current_cell = index
+        self.current_cell, self.current_label = index, _label(cell)
         self.started = time.monotonic()
 
     def cell_finished(self, index: int, cell: nbformat.NotebookNode, nb: nbformat.NotebookNode) -> None:
@@ -177,7 +191,13 @@ class RunTracker:
         state = self.refresh_state()
         self.position += 1
         ok = not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        self.console.cell(self.position, self.total, seconds, ok, _label(cell))
+        if self.signal is not None and self.cut is not None and self.cut["cell_index"] == index:
+            self.console.cell(
+                self.position, self.total, seconds, False, _label(cell), signal_name(self.signal)
+            )
+        else:
+            self.console.cell(self.position, self.total, seconds, ok, _label(cell))
+        self.current_cell = self.current_label = None
         self.console.steps([s for s in state.steps[before_steps:] if s.status != "running"])
         self.console.findings(state.findings[before_findings:])
         fill_from_state(self.summary, state)
@@ -282,22 +302,58 @@ def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
         parameter_sources=dict(resolved.sources),
         secret_parameters=[p.name for p in source.params if p.secret],
     )
-    write_record(record, None, summary, masker)
-    console.header(source.id, source.title, str(record.path), request.plan, resolved.values, resolved.sources)
+    handle = KernelHandle()
+    # from here on a signal is noted and the kernel stopped; the record is always finished
+    with SignalGuard(handle) as guard:
+        write_record(record, None, summary, masker)
+        console.header(
+            source.id, source.title, str(record.path), request.plan, resolved.values, resolved.sources
+        )
+        # 0700; removed on every exit path, with what the kernel put in its TMPDIR inside it
+        with tempfile.TemporaryDirectory(prefix="kb-run-", ignore_cleanup_errors=True) as work:
+            state_path = Path(work) / "state.json"
+            total = sum(1 for c in source.nb.cells if c.cell_type == "code") + (1 if resolved.values else 0)
+            tracker = RunTracker(record, summary, state_path, masker, console, request.paths.root, total)
+            guard.on_signal = tracker.interrupted
+            try:
+                error = _execute(source, resolved, request, tracker, Path(work), console, handle, guard)
+            finally:
+                handle.sweep()
+            state = tracker.refresh_state()
+        return _finish(request, record, summary, masker, console, tracker, state, error, started)
 
-    with tempfile.TemporaryDirectory(prefix="kb-run-") as work:  # 0700
-        state_path = Path(work) / "state.json"
-        total = sum(1 for c in source.nb.cells if c.cell_type == "code") + (1 if resolved.values else 0)
-        tracker = RunTracker(record, summary, state_path, masker, console, request.paths.root, total)
-        error = _execute(source, resolved, request, tracker, Path(work) / "kernel.log", console)
-        state = tracker.refresh_state()
 
+def _finish(
+    request: RunRequest,
+    record: RecordDir,
+    summary: RunSummary,
+    masker: Masker,
+    console: RunConsole,
+    tracker: RunTracker,
+    state: RunState,
+    error: PapermillExecutionError | None,
+    started: datetime,
+) -> RunResult:
+    """Conclude, write the final record, print the verdict."""
     status, exit_code = _conclude(state, error)
     finished = _now()
     fill_from_state(summary, state)
     summary.finished, summary.seconds = _iso(finished), round((finished - started).total_seconds(), 3)
-    summary.status, summary.exit_code = status, exit_code
-    if error is not None:
+    if tracker.signal is not None:
+        status, exit_code = "interrupted", exit_code_for(tracker.signal)
+        cut = tracker.cut or {}
+        summary.interrupted = {
+            "signal": signal_name(tracker.signal),
+            "cell": cut.get("cell"),
+            "cell_index": cut.get("cell_index"),
+            "step": _failing_step(state),
+        }
+        for step in summary.steps:  # the step the signal cut off (the kernel saw a KeyboardInterrupt)
+            if step["status"] == "running" or str(step.get("error", "")).startswith("KeyboardInterrupt"):
+                step.update(status="failed", error=f"interrupted by {signal_name(tracker.signal)}")
+        where = f"cell {cut.get('cell')!r}" if cut.get("cell") else "the run"
+        console.interrupted(where, signal_name(tracker.signal))
+    elif error is not None:
         summary.error = _error_info(error, state, tracker.nb)
         for step in summary.steps:  # cut off by a timeout or a dead kernel
             if step["status"] == "running":
@@ -306,11 +362,12 @@ def run_runbook(request: RunRequest, console_file: Any = None) -> RunResult:
             f"step {summary.error['step']!r}" if summary.error["step"] else f"cell {summary.error['cell']!r}"
         )
         console.failure(where, error.ename, error.evalue, error.traceback)
+    summary.status, summary.exit_code = status, exit_code
     if tracker.nb is not None:
         tidy_metadata(tracker.nb, summary.source)
     write_record(record, tracker.nb, summary, masker)
 
-    if request.plan:
+    if request.plan and tracker.signal is None:
         console.plan(state.actions)
     console.verdict(status, exit_code, str(record.path), state.findings)
     return RunResult(status, exit_code, record.path, summary.to_json())
@@ -321,42 +378,56 @@ def _execute(
     resolved: ResolvedParameters,
     request: RunRequest,
     tracker: RunTracker,
-    kernel_log: Path,
+    work: Path,
     console: RunConsole,
+    handle: KernelHandle,
+    guard: SignalGuard,
 ) -> PapermillExecutionError | None:
-    """Run the cells; the executed notebook ends up in ``tracker.nb``. A cell error is returned; an
-    interruption or a crash of the machinery still leaves a (masked) partial record."""
+    """Run the cells in a worker thread (the main thread keeps the signal handlers, see
+    ``interrupt``); the executed notebook ends up in ``tracker.nb``. A cell error is returned; a
+    crash of the machinery still leaves a (masked) partial record. After a signal the outcome is
+    whatever the cut cell ended with (``tracker.signal`` says the run was interrupted)."""
     from papermill.exceptions import PapermillExecutionError
 
     from .engine import KernelLaunch, execute_notebook
 
     timeout = request.timeout or None
+    kernel_log = work / "kernel.log"
+    outcome: dict[str, BaseException] = {}
     with open(kernel_log, "wb") as log:
         launch = KernelLaunch(
-            env=kernel_env(tracker.state_path, request.plan, request.paths.root),
+            env=kernel_env(tracker.state_path, request.plan, request.paths.root, private_tmp(work)),
             cwd=request.paths.root,
             output=log,
+            handle=handle,
         )
-        try:
-            tracker.nb = execute_notebook(source.nb, resolved.values, tracker, launch, timeout)
-            return None
-        except PapermillExecutionError as exc:
-            if exc.ename == "DeadKernelError":
-                console.kernel_output(kernel_log.read_text(errors="replace"))
-            return exc
-        except BaseException as exc:
-            _write_crash(tracker, exc)
-            if not isinstance(exc, Exception):
-                raise
+
+        def work_thread() -> None:
+            try:
+                tracker.nb = execute_notebook(source.nb, resolved.values, tracker, launch, timeout)
+            except BaseException as exc:  # handed to the main thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work_thread, name="kb-run-notebook", daemon=True)
+        thread.start()
+        guard.wait(thread)
+    exc = outcome.get("error")
+    if exc is None or tracker.signal is not None:
+        return None
+    if isinstance(exc, PapermillExecutionError):
+        if exc.ename == "DeadKernelError":
             console.kernel_output(kernel_log.read_text(errors="replace"))
-            return PapermillExecutionError(
-                cell_index=tracker.current_cell if tracker.current_cell is not None else -1,
-                exec_count=None,
-                source="",
-                ename=type(exc).__name__,
-                evalue=str(exc),
-                traceback=[],
-            )
+        return exc
+    _write_crash(tracker, exc)
+    console.kernel_output(kernel_log.read_text(errors="replace"))
+    return PapermillExecutionError(
+        cell_index=tracker.current_cell if tracker.current_cell is not None else -1,
+        exec_count=None,
+        source="",
+        ename=type(exc).__name__,
+        evalue=str(exc),
+        traceback=[],
+    )
 
 
 def _write_crash(tracker: RunTracker, exc: BaseException) -> None:

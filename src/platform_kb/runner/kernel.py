@@ -46,6 +46,11 @@ class IPCKernelManager(AsyncKernelManager):
             self.connection_file = os.path.join(self._private_dir, "kernel.json")
             self.ip = os.path.join(self._private_dir, "ipc")
 
+    @property
+    def private_dir(self) -> str | None:
+        """The private folder of the sockets and connection file (None once cleaned up)."""
+        return self._private_dir
+
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
         if cmd and _is_python(cmd[0]) and os.path.abspath(cmd[0]) != os.path.abspath(sys.executable):

@@ -21,7 +21,10 @@ The convention (one assignment per parameter in the cell tagged ``parameters``):
   above) is the description.
 * Markers in square brackets at the end of the comment: ``[LOW..HIGH]`` a range (either end may be
   left out), ``[a|b|c]`` choices, ``[required]`` a value must be given (an empty string counts as
-  missing), ``[secret]`` the value is a reference ``env:NAME`` or ``file:PATH``, never a literal.
+  missing), ``[secret]`` the value is a reference ``env:NAME`` or ``file:PATH``, never a literal,
+  ``[file]`` the value (when not empty) names a readable file on this machine, checked before
+  anything runs. The profile's connection files (:data:`PATH_PARAMETERS`: ``kubeconfig``,
+  ``identity_file``, ``known_hosts``) are ``[file]`` parameters without the marker.
 """
 
 from __future__ import annotations
@@ -40,10 +43,13 @@ from ..secrets import is_reference
 
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 PARAMETERS_TAG = "parameters"
+# a profile's local files (platform_kb.profiles); a runbook declaring them gets them checked as [file]
+PATH_PARAMETERS = frozenset({"kubeconfig", "identity_file", "known_hosts"})
 _MARKER = re.compile(r"\s*\[([^\[\]]+)\]\s*$")
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUMBER})?\s*\.\.\s*({_NUMBER})?\s*$")
 _CHOICES = re.compile(r"^[^|]+(\|[^|]+)+$")
+_FLAGS = ("required", "secret", "file")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class ParamSpec:
     secret: bool = False
     required: bool = False
     nullable: bool = False
+    path: bool = False  # [file]: a local file that must exist and be readable
 
     def type_label(self) -> str:
         label = self.type + (" | None" if self.nullable else "")
@@ -76,6 +83,8 @@ class ParamSpec:
             parts.append("required")
         if self.secret:
             parts.append("env:NAME / file:PATH")
+        if self.path:
+            parts.append("a readable file")
         return ", ".join(parts)
 
     def default_label(self) -> str:
@@ -208,7 +217,7 @@ def _split_markers(comment: str) -> tuple[str, list[str]]:
 
 def _is_marker(text: str) -> bool:
     text = text.strip()
-    return text in ("required", "secret") or bool(_RANGE.match(text)) or bool(_CHOICES.match(text))
+    return text in _FLAGS or bool(_RANGE.match(text)) or bool(_CHOICES.match(text))
 
 
 def _spec(
@@ -224,7 +233,7 @@ def _spec(
     low = high = None
     choices: tuple[Any, ...] | None = None
     for marker in markers:
-        if marker in ("required", "secret"):
+        if marker in _FLAGS:
             continue
         if match := _RANGE.match(marker):
             if type_name not in ("int", "float"):
@@ -246,6 +255,7 @@ def _spec(
         secret="secret" in markers,
         required="required" in markers,
         nullable=nullable,
+        path=("file" in markers or name in PATH_PARAMETERS) and type_name == "str",
     )
     if spec.secret and (type_name != "str" or (default not in (None, "") and not is_reference(default))):
         raise UsageProblem(

@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import UsageProblem
 from ..paths import ProjectPaths
 from ..secrets import Masker, SecretError, mask_private_keys, resolve
-from .records import LATEST, NOTEBOOK, SUMMARY, read_summary, write_private
+from .records import LATEST, NOTEBOOK, SUMMARY, check_record_name, read_summary, write_private
 
 PUBLISHED = "records"  # <root>/records/<id>/{summary.json,output.ipynb}
 
@@ -45,7 +45,9 @@ class PublishedRecord:
 
 
 def find_run(base: Path, runbook_id: str, run: str | None) -> Path:
-    folder = base / runbook_id
+    folder = base / check_record_name(runbook_id)
+    if run is not None:
+        check_record_name(run, "run")
     if not folder.is_dir():
         raise UsageProblem(f"no records for runbook {runbook_id!r} in {base}")
     run_dir = folder / (run or LATEST)
@@ -80,6 +82,7 @@ def publish_record(
     paths: ProjectPaths, runbook_id: str, run: str | None = None, base: Path | None = None
 ) -> PublishedRecord:
     """Copy ``runs/<id>/<run or latest>`` to ``records/<id>/`` scrubbed; returns where it went."""
+    check_record_name(runbook_id)
     run_dir = find_run(base or paths.runs, runbook_id, run)
     summary = read_summary(run_dir)
     notebook = run_dir / NOTEBOOK

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +24,37 @@ from typing import Any
 
 import nbformat
 
+from ..errors import UsageProblem
 from ..secrets import Masker
 
 NOTEBOOK = "output.ipynb"
 SUMMARY = "summary.json"
 LATEST = "latest"
-STATUSES = ("running", "passed", "failed", "error")
+STATUSES = ("running", "passed", "failed", "error", "interrupted")
+
+
+# a runbook id or run name is one path component: no '/', no '..', no leading dot or dash
+_RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_record_name(value: str, what: str = "runbook id") -> str:
+    """``value`` if it is a plain name (like ``kb run``'s ids); UsageProblem otherwise."""
+    if not _RECORD_NAME.match(value) or ".." in value:
+        raise UsageProblem(f"{what} {value!r}: a plain name (letters, digits, '-', '_', '.'), not a path")
+    return value
+
+
+def check_records_base(base: Path, option: str = "--records") -> None:
+    """The records folder exists as a writable directory or can be created (UsageProblem otherwise)."""
+    probe = base
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageProblem(f"{option} {base}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageProblem(f"{option} {base}: {probe} is not writable")
 
 
 def timestamp_name(when: datetime) -> str:
@@ -48,9 +74,12 @@ class RecordDir:
     @classmethod
     def create(cls, base: Path, runbook_id: str, when: datetime) -> RecordDir:
         """A fresh, unique ``base/<id>/<timestamp>[-N]/`` (0700), with ``latest`` pointing to it."""
-        parent = base / runbook_id
-        _mkdir_private(base)
-        _mkdir_private(parent)
+        parent = base / check_record_name(runbook_id)
+        try:
+            _mkdir_private(base)
+            _mkdir_private(parent)
+        except OSError as exc:
+            raise UsageProblem(f"records folder {parent}: {exc.strerror}") from None
         name = timestamp_name(when)
         for n in range(1, 1000):
             candidate = parent / (name if n == 1 else f"{name}-{n}")
@@ -128,6 +157,8 @@ class RunSummary:
     plan: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    # a run stopped by SIGINT/SIGTERM: {"signal": "SIGTERM", "cell": label, "cell_index": n, "step": name}
+    interrupted: dict[str, Any] | None = None
     # where the run ran: the profile's name and, for a lab profile, the lab scenario
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -153,6 +184,8 @@ def read_summary(run_dir: Path) -> dict[str, Any] | None:
 
 def list_runs(base: Path, runbook_id: str | None = None) -> list[tuple[str, Path, dict[str, Any] | None]]:
     """(runbook id, run dir, summary) for every record, oldest first."""
+    if runbook_id is not None:
+        check_record_name(runbook_id)
     if not base.is_dir():
         return []
     ids = [runbook_id] if runbook_id else sorted(p.name for p in base.iterdir() if p.is_dir())

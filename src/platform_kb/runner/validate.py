@@ -7,11 +7,18 @@ execute. Sources merge in this order, later wins: the runbook's defaults < the p
 outside a declared range or choice list, missing required values, literal secrets and secret
 references that do not resolve are all reported together as one :class:`UsageProblem` naming each
 parameter; the caller then exits 2 with nothing executed and no record written.
+
+Also refused here, before anything starts: non-finite numbers (``nan``, ``inf``); a ``[file]``
+parameter (kubeconfig, identity file, known_hosts...) naming a path that is not a readable file;
+a ``file:`` secret reference that does not name a readable file (its text is not echoed: it may be
+a value pasted after ``file:``); a secret too short to be masked.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +27,7 @@ from typing import Any
 import yaml
 
 from ..errors import UsageProblem
-from ..secrets import SecretError, is_reference, resolve
+from ..secrets import MIN_SECRET_LENGTH, SecretError, is_reference, parse_reference, resolve
 from .params import ParamSpec
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -79,13 +86,17 @@ def _coerce(type_name: str, value: Any) -> Any:
         if isinstance(value, bool):
             raise _TypeMismatch("")
         if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             try:
-                return float(value.strip())
+                number = float(value.strip())
             except ValueError:
                 raise _TypeMismatch("") from None
-        raise _TypeMismatch("")
+        else:
+            raise _TypeMismatch("")
+        if not math.isfinite(number):
+            raise _TypeMismatch(" (a finite number: nan and inf are not accepted)")
+        return number
     if type_name in ("list", "dict"):
         wanted = list if type_name == "list" else dict
         if isinstance(value, str):
@@ -154,6 +165,55 @@ def _check(spec: ParamSpec, value: Any) -> str | None:
     return None
 
 
+def local_path(value: str, base: Path | None) -> Path:
+    """A parameter's path as the kernel sees it: ``~`` expanded, relative to the project root."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base or Path.cwd()) / path
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable file, or None."""
+    if not path.exists():
+        return "does not exist"
+    if not path.is_file():
+        return "is not a file"
+    if not os.access(path, os.R_OK):
+        return "is not readable"
+    return None
+
+
+def _check_path(spec: ParamSpec, value: Any, source: str, base: Path | None) -> str | None:
+    if not spec.path or not isinstance(value, str) or not value:
+        return None
+    path = local_path(value, base)
+    problem = file_problem(path)
+    return f"parameter {spec.name!r} ({source}): file {path} {problem}" if problem else None
+
+
+def _check_secret(
+    spec: ParamSpec, value: str, base: Path | None, environ: Mapping[str, str] | None
+) -> tuple[str | None, str | None]:
+    """(resolved value, problem). A ``file:`` reference must name a readable file; an ``env:``
+    reference that does not resolve is a problem only for a required parameter (an optional secret
+    is left to the kernel: ``rb.secret`` fails there with the same message if the runbook uses it)."""
+    ref = parse_reference(value)
+    if ref.scheme == "file" and file_problem(local_path(ref.target, base)):
+        return None, (
+            f"parameter {spec.name!r}: its file: reference does not name a readable file "
+            "(the text after file: is not shown: it may be a value pasted by mistake)"
+        )
+    try:
+        secret = resolve(value, base=base, environ=dict(environ) if environ is not None else None)
+    except SecretError as exc:
+        return None, (f"parameter {spec.name!r}: {exc}" if spec.required else None)
+    if len(secret) < MIN_SECRET_LENGTH:
+        return None, (
+            f"parameter {spec.name!r}: the secret {ref} points to is shorter than {MIN_SECRET_LENGTH} "
+            "characters and cannot be masked safely"
+        )
+    return secret, None
+
+
 def resolve_parameters(
     specs: list[ParamSpec],
     profile: Mapping[str, Any] | None = None,
@@ -189,18 +249,18 @@ def resolve_parameters(
 
     secret_values: list[str] = []
     for spec in specs:
-        problem = _check(spec, values[spec.name])
+        problem = _check(spec, values[spec.name]) or _check_path(
+            spec, values[spec.name], sources[spec.name], base
+        )
         if problem:
             problems.append(problem)
         elif spec.secret and values[spec.name]:
-            # resolved here only to mask it; an optional secret that does not resolve is left to
-            # the kernel (rb.secret fails there with the same message if the runbook uses it)
-            try:
-                env = dict(environ) if environ is not None else None
-                secret_values.append(resolve(values[spec.name], base=base, environ=env))
-            except SecretError as exc:
-                if spec.required:
-                    problems.append(f"parameter {spec.name!r}: {exc}")
+            # resolved here to mask it before anything is written or printed
+            secret, problem = _check_secret(spec, values[spec.name], base, environ)
+            if problem:
+                problems.append(problem)
+            elif secret is not None:
+                secret_values.append(secret)
     if problems:
         raise UsageProblem("invalid parameters:\n  " + "\n  ".join(dict.fromkeys(problems)))
     return ResolvedParameters(values=values, sources=sources, secret_values=tuple(secret_values))

@@ -15,6 +15,7 @@ STATUS_LABEL = {
     "failed": "실패(점검)",
     "error": "오류(셀 예외)",
     "running": "진행 중",
+    "interrupted": "중단됨(신호)",
 }
 SEVERITY_LABEL = {"error": "오류", "warning": "경고", "info": "정보"}
 
