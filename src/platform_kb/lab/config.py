@@ -188,6 +188,16 @@ class LabSettings:
         return self.root / "state.json"
 
     @property
+    def ports_file(self) -> Path:
+        """Ports the lab chose itself (the bastion's), kept across ``down``/``up`` so tunnels reconnect."""
+        return self.root / "ports.json"
+
+    @property
+    def pids_dir(self) -> Path:
+        """One pid file per lab process (``NAME.json``: pid, start time, ports); ``down`` finds them without state."""
+        return self.root / "pids"
+
+    @property
     def keys_dir(self) -> Path:
         return self.root / "keys"
 

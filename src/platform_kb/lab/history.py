@@ -11,6 +11,12 @@ Behind that prefix the History Server needs ``spark.ui.proxyBase=/spark-history`
 static resources) and ``spark.ui.proxyRedirectUri=/`` (redirects keep the prefix); see Spark
 ``core/src/main/scala/org/apache/spark/ui/UIUtils.scala`` (``uiRoot``) and ``JettyUtils``
 (``ProxyRedirectHandler``).
+
+Accept queue: Spark has no configuration key for the UI server's listen backlog, and every Spark UI
+— the homelab's History Server included, whatever its Helm values — listens with a backlog of 1
+(see :mod:`.backlog` for the upstream code). Once the server answers, the lab raises the backlog of
+its listening socket to :data:`ACCEPT_QUEUE` (:func:`.backlog.raise_backlog`) and writes the outcome
+to the History Server log.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 import httpx
 
 from ..errors import MissingPrerequisite
+from .backlog import BacklogResult, raise_backlog
 from .config import LabSettings
 from .processes import ProcessRecord, spawn, wait_until
 
@@ -33,6 +40,7 @@ SERVICE_NAME = "spark-history-server"
 PATH_PREFIX = "/spark-history"
 PORT_NAME = "http"
 UPDATE_INTERVAL = "2s"
+ACCEPT_QUEUE = 128  # what the kernel caps it at anyway on older systems (net.core.somaxconn)
 
 
 def find_spark_home() -> Path:
@@ -127,7 +135,21 @@ class HistoryServer:
                 raise RuntimeError(f"the History Server exited; see {self.log}")
             return self.applications() is not None
 
-        return wait_until(ready, timeout, interval=0.25)
+        if not wait_until(ready, timeout, interval=0.25):
+            return False
+        self.raise_backlog()
+        return True
+
+    def raise_backlog(self) -> BacklogResult | None:
+        """Raise the listen backlog Spark sets (1) to :data:`ACCEPT_QUEUE`; the outcome goes to the log."""
+        if self.record is None:
+            return None
+        s = self.settings
+        result = raise_backlog(self.record.pid, s.node, s.history_port, ACCEPT_QUEUE)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("a") as out:
+            out.write(f"platform_kb.lab.history: {result.detail}\n")
+        return result
 
     def wait_listed(self, app_id: str, completed: bool = True, timeout: float = 60.0) -> bool:
         """Wait until the History Server lists ``app_id`` (and, by default, as completed)."""

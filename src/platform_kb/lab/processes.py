@@ -29,6 +29,11 @@ def _start_time(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[19])
 
 
+def start_time_of(pid: int) -> int | None:
+    """The process's start time from ``/proc`` (clock ticks since boot); None when it is gone."""
+    return _start_time(pid)
+
+
 @dataclass(frozen=True)
 class ProcessRecord:
     name: str

@@ -24,6 +24,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,7 +54,7 @@ class TunnelOptions:
     keepalive_count_max: int = 3  # ServerAliveCountMax
     reconnect: bool = True
     backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    backoff_max: float = 10.0  # a refused connect is cheap; a restarted lab is back within seconds
     probe: bool = True  # check each forward's remote end when the tunnel opens
     require_forwards: bool = False  # a refused remote end fails open() instead of a warning
     ssh_config: str | None = None  # None: ~/.ssh/config; "none": no file; else a path
@@ -332,6 +333,7 @@ class Tunnel:
         options = self.options
         backoff = options.backoff_initial
         first = True
+        outage = _Outage()
         try:
             while not self._closing.is_set():
                 try:
@@ -340,7 +342,7 @@ class Tunnel:
                     if first or isinstance(exc, HostKeyError) or not options.reconnect:
                         self._fail(exc)
                         return
-                    log.warning("reconnect to %s failed: %s; next try in %.1fs", self._where(), exc, backoff)
+                    log.warning("%s", outage.failed(self._where(), exc, backoff))
                     self._closing.wait(backoff)
                     backoff = min(backoff * 2, options.backoff_max)
                     continue
@@ -353,7 +355,7 @@ class Tunnel:
                     self._ready.set()
                 else:
                     self.reconnects += 1
-                    log.warning("reconnected to %s", self._where())
+                    log.warning("%s", outage.ended(self._where()))
                 backoff = options.backoff_initial
                 self._watch()
                 self._disconnect()
@@ -362,7 +364,10 @@ class Tunnel:
                 if not options.reconnect:
                     self._fail(TunnelError(f"lost the connection to {self._where()}"))
                     return
-                log.warning("lost the connection to %s; reconnecting", self._where())
+                outage.begin()
+                log.warning(
+                    "lost the connection to %s; waiting for it to accept SSH connections again", self._where()
+                )
         finally:
             self._disconnect()
 
@@ -463,6 +468,33 @@ class Tunnel:
             session.close()
         if ssh is not None:
             ssh.stop()
+
+
+@dataclass
+class _Outage:
+    """How long the bastion has been unreachable, for the supervisor's messages while it reconnects."""
+
+    since: float = 0.0
+    attempts: int = 0
+
+    def begin(self) -> None:
+        self.since, self.attempts = time.monotonic(), 0
+
+    def failed(self, where: str, exc: Exception, backoff: float) -> str:
+        if not self.since:
+            self.begin()
+        self.attempts += 1
+        return (
+            f"waiting for the bastion {where} to accept SSH connections again: down for "
+            f"{time.monotonic() - self.since:.0f}s, attempt {self.attempts} failed ({exc}); "
+            f"next try in {backoff:.1f}s"
+        )
+
+    def ended(self, where: str) -> str:
+        took = time.monotonic() - self.since if self.since else 0.0
+        attempts = self.attempts + 1
+        self.since, self.attempts = 0.0, 0
+        return f"reconnected to {where} after {took:.0f}s ({attempts} attempt{'s' if attempts > 1 else ''})"
 
 
 _FORWARD_TOKEN = re.compile(r"\[[^\]]*\]|[^:]*")

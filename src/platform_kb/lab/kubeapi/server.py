@@ -49,6 +49,10 @@ from platform_kb.lab.kubeapi.errors import (
     UnsupportedMediaType,
     status_body,
 )
+from platform_kb.lab.kubeapi.openapi import (
+    PROTOBUF_V2,
+    OpenApiDocuments,
+)
 from platform_kb.lab.kubeapi.resources import ALL_VERBS, Resource
 from platform_kb.lab.kubeapi.store import DELETED, MODIFIED, ObjectStore, Query, StoredObject, StoreEvent
 from platform_kb.lab.kubeapi.tables import render_table, wants_table
@@ -154,6 +158,7 @@ class KubeApi:
         self.pod_log = pod_log
         self.address = address
         self.stopping = threading.Event()
+        self._openapi_docs = OpenApiDocuments(store.resources)
 
     # ------------------------------------------------------------- entry point
 
@@ -163,7 +168,7 @@ class KubeApi:
         segments = [unquote(s) for s in url.path.split("/") if s]
         try:
             if method == "GET":
-                fixed = self._non_resource(segments)
+                fixed = self._non_resource(segments, headers)
                 if fixed is not None:
                     return fixed
             route = parse_route(segments, self)
@@ -175,7 +180,7 @@ class KubeApi:
 
     # ------------------------------------------------------------- discovery and health
 
-    def _non_resource(self, segments: list[str]) -> Response | None:
+    def _non_resource(self, segments: list[str], headers: Mapping[str, str] | None = None) -> Response | None:
         if not segments:
             paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version"]
             paths += [f"/apis/{g}" for g in self._groups()] + [
@@ -218,9 +223,25 @@ class KubeApi:
             )
         if head == "apis" and len(segments) == 3:
             return self._resource_list(segments[1], segments[2])
-        if head in ("openapi", "swagger.json", "metrics", "logs"):
+        if head == "openapi":
+            return self._openapi(segments[1:], (headers or {}).get("Accept", ""))
+        if head in ("swagger.json", "metrics", "logs"):
             raise not_found_path()
         return None
+
+    def _openapi(self, rest: list[str], accept: str) -> Response:
+        """``/openapi/v2`` (protobuf as client-go asks, or JSON) and ``/openapi/v3[/{gv}]`` (see .openapi)."""
+        if rest == ["v2"]:
+            if PROTOBUF_V2 in accept:
+                return Response(200, self._openapi_docs.v2(protobuf=True), "application/octet-stream")
+            return Response(200, self._openapi_docs.v2(protobuf=False))
+        if rest == ["v3"]:
+            return Response(200, self._openapi_docs.index())
+        if rest[:1] == ["v3"]:
+            body = self._openapi_docs.document("/".join(rest[1:]))
+            if body is not None:
+                return Response(200, body)
+        raise not_found_path()
 
     def _groups(self) -> dict[str, list[str]]:
         return {g: vs for g, vs in self.store.resources.group_versions().items() if g}
