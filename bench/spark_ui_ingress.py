@@ -12,10 +12,18 @@ the steps' seconds in ``summary.json``) and the rest (Python and kernel start, p
 Then the same work without a kernel: the library called in this process (tunnel, collection,
 probes, diagnosis), tunnel opening timed apart.
 
+Part 3 — the browser matrix (``--matrix``, issue 13 item 7; switches the running lab's scenario).
+For every configuration of :mod:`platform_kb.lab.matrix` (41) the lab is brought to that state as
+``tests/spark_ui/test_browser_matrix.py`` does it, then, through one kb tunnel, the diagnosis
+(``collect_and_diagnose`` + ``verdict``) and one ``curl`` of the address a user would open are
+timed side by side, R times each: medians per configuration and the ratio diagnosis / curl. A
+configuration the diagnosis needs more requests for (redirect chains, assets, the driver's REST
+API, the History Server) costs more curls' worth; the table shows how many.
+
 Usage::
 
     .venv/bin/python bench/spark_ui_ingress.py [--runs 5] [--api-runs 20] [--apps 1 1000] [--skip-lab]
-        [--profile PATH] [--json FILE]
+        [--profile PATH] [--json FILE] [--matrix [--matrix-runs 3]]
 
 The lab profile defaults to ``$KB_LAB_DIR/profiles/lab.yaml`` (else ``.lab/profiles/lab.yaml``).
 """
@@ -220,6 +228,84 @@ def bench_in_process(profile: Path, runs: int) -> dict[str, Any]:
     }
 
 
+def _curl_seconds(url: str) -> float:
+    """One ``curl`` of ``url`` (no redirects followed, like a first page request): its time_total."""
+    host = url.split("//", 1)[1].split("/", 1)[0]
+    name, _, port = host.partition(":")
+    resolve = [] if name[:1].isdigit() else ["--resolve", f"{name}:{port}:127.0.0.1"]
+    done = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "--noproxy", "*", *resolve, "-w", "%{time_total}", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    return float(done.stdout or "nan")
+
+
+def bench_matrix(runs: int) -> list[dict[str, Any]]:
+    """Diagnosis wall time per matrix configuration against one curl of the page, same tunnel."""
+    from platform_kb.checks.spark_ui import verdict
+    from platform_kb.lab.manager import LabManager
+    from platform_kb.lab.matrix import configurations, grouped
+    from platform_kb.lab.operator import REWRITE_TARGET
+    from platform_kb.profiles import load_profile
+    from platform_kb.tunnel import Tunnel
+
+    manager = LabManager(ready_timeout=180)
+    groups = grouped(configurations())
+    manager.up(groups[0][0].scenario())
+    loaded = load_profile(str(manager.settings.root / "profiles" / "lab.yaml"))
+    rows: list[dict[str, Any]] = []
+    tunnel = Tunnel.from_profile(loaded).open()
+    try:
+        base = tunnel.url("ingress").rstrip("/")
+        for spark, group in groups:
+            manager.up(spark.scenario())
+            original = _operator_rewrite(manager, REWRITE_TARGET)
+            for config in group:
+                if spark.url_format != "none":
+                    manager.annotate_ui_ingress(*config.ingress.edit(original))
+                diag, curls, healthy = [], [], False
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    reader = KubeReader(api_client_through(loaded.kubeconfig or "", tunnel.address("api")))
+                    obs = Observations(namespace=NS, app_name=APP, base_url=tunnel.url("ingress"))
+                    with Prober() as prober:
+                        findings = collect_and_diagnose(reader, prober, obs)
+                    healthy = verdict(obs, findings).healthy
+                    diag.append(time.perf_counter() - started)
+                    curls.append(_curl_seconds(config.user_url(base)))
+                d, c = statistics.median(diag), statistics.median(curls)
+                rows.append(
+                    {
+                        "configuration": config.name,
+                        "verdict": "healthy" if healthy else "not healthy",
+                        "diagnosis median (s)": round(d, 3),
+                        "curl median (s)": round(c, 4),
+                        "ratio": round(d / c, 1) if c > 0 else "-",
+                    }
+                )
+                print(f"  {config.name}: {d:.3f}s vs curl {c:.4f}s", file=sys.stderr, flush=True)
+    finally:
+        tunnel.close()
+    return rows
+
+
+def _operator_rewrite(manager: Any, key: str) -> str | None:
+    from platform_kb.lab.manager import LabApi, LabState
+
+    state = LabState.load(manager.settings)
+    if state is None or not state.app.get("ingress"):
+        return None
+    api = LabApi(manager.settings)
+    try:
+        ingress = api.get(LabApi.path_for("ingresses", state.app["namespace"], state.app["ingress"])) or {}
+    finally:
+        api.close()
+    return ((ingress.get("metadata") or {}).get("annotations") or {}).get(key)
+
+
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     if not rows:
@@ -239,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-lab", action="store_true", help="only part 1 (no lab needed)")
     parser.add_argument("--profile", help="lab profile path (default: $KB_LAB_DIR or .lab)")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--matrix", action="store_true", help="part 3: diagnosis vs curl per matrix configuration"
+    )
+    parser.add_argument("--matrix-runs", type=int, default=3, help="repetitions per configuration (median)")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
@@ -263,6 +353,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             results["in_process"] = bench_in_process(profile, args.runs)
             _print_table("the same work in this process (no kernel)", [results["in_process"]])
+    if args.matrix:
+        rows = bench_matrix(args.matrix_runs)
+        results["matrix"] = rows
+        _print_table("diagnosis vs one curl of the page, per matrix configuration (medians)", rows)
+        ratios = [r["ratio"] for r in rows if isinstance(r["ratio"], float | int)]
+        diags = [r["diagnosis median (s)"] for r in rows]
+        print(
+            f"\nmatrix: {len(rows)} configurations; diagnosis median of medians {statistics.median(diags):.3f}s, "
+            f"max {max(diags):.3f}s; ratio to curl median {statistics.median(ratios):.1f}x"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -58,6 +58,8 @@ from .monitoring import (
 )
 from .monitoring import NAMESPACE as MONITORING_NAMESPACE
 from .nginx import Nginx, find_nginx
+from .pidfiles import lab_listeners, load_pidfiles, remove_pidfile, write_pidfile
+from .ports import BASTION, load_ports, record_port, recorded_port
 from .processes import ProcessRecord, load_records, port_open, spawn, wait_for_port, wait_until
 from .scenarios import DEFAULT_SCENARIO, Scenario, get_scenario
 from .sshd import Sshd, find_sshd, generate_key
@@ -106,9 +108,11 @@ class LabState:
 
     def replace_record(self, record: ProcessRecord) -> None:
         self.processes = [r for r in self.processes if r.name != record.name] + [record]
+        write_pidfile(self.settings.pids_dir, record)
 
     def drop_record(self, name: str) -> None:
         self.processes = [r for r in self.processes if r.name != name]
+        remove_pidfile(self.settings.pids_dir, name)
 
     def save(self) -> None:
         path = self.settings.state_file
@@ -273,8 +277,11 @@ class LabManager:
 
     # -- up ---------------------------------------------------------------------------------
 
-    def up(self, scenario_name: str = DEFAULT_SCENARIO, duration: float | None = None) -> LabStatus:
-        scenario = get_scenario(scenario_name)
+    def up(self, scenario: str | Scenario = DEFAULT_SCENARIO, duration: float | None = None) -> LabStatus:
+        """Bring the lab to ``scenario``: a registered name (``kb lab up --scenario``) or a
+        :class:`Scenario` built by a caller (the browser matrix in ``tests/spark_ui``)."""
+        if not isinstance(scenario, Scenario):
+            scenario = get_scenario(scenario)
         if duration is not None and duration < 0:
             raise UsageProblem("--duration must be >= 0 seconds")
         check_prerequisites()
@@ -417,12 +424,23 @@ class LabManager:
         state = LabState(settings=s, started=_now())
         t0 = time.monotonic()
         generate_key(s.client_key, comment="platform-kb-lab-client")
-        sshd = Sshd(s.sshd_dir, host=s.bastion_host, client_keys=[s.client_key], extra_hosts=[s.node])
+        choice = recorded_port(s.ports_file, BASTION, list(dict.fromkeys([s.bastion_host, s.node])))
+        if choice.note:
+            self.echo(choice.note)
+        sshd = Sshd(
+            s.sshd_dir,
+            host=s.bastion_host,
+            port=choice.port,
+            client_keys=[s.client_key],
+            extra_hosts=[s.node],
+        )
+        sshd.prepare()  # known_hosts before sshd listens: a reconnecting tunnel never sees it missing
+        s.known_hosts.write_text("".join(line + "\n" for line in sshd.known_hosts_lines()))
         record = sshd.start()
         state.replace_record(record)
         state.bastion_port = sshd.port
         state.save()
-        s.known_hosts.write_text("".join(line + "\n" for line in sshd.known_hosts_lines()))
+        record_port(s.ports_file, BASTION, sshd.port)
         self.echo(
             f"bastion sshd on {s.bastion_host}:{sshd.port} and {s.node}:{sshd.port} (lab hosts) (pid {record.pid})"
         )
@@ -575,14 +593,44 @@ class LabManager:
         status = app.get("status") or {}
         info = status.get("driverInfo") or {}
         address = info.get("webUIIngressAddress") or ""
-        path = httpx.URL(address).path if address else ""
+        url = httpx.URL(address) if address else None
+        path = url.path if url else ""
         return {
             "state": (status.get("applicationState") or {}).get("state", ""),
             "applicationId": status.get("sparkApplicationId", ""),
             "ingress": info.get("webUIIngressName", ""),
             "service": info.get("webUIServiceName", ""),
             "ingress_path": path,
+            "ingress_host": url.host if url else "",
         }
+
+    def annotate_ui_ingress(self, set_annotations: dict[str, str], remove: tuple[str, ...] = ()) -> None:
+        """``kubectl annotate`` on the running application's UI Ingress; returns once nginx serves it.
+
+        Unlike a scenario switch nothing restarts: the driver keeps running. Used to vary the
+        Ingress side of a configuration in place (the browser matrix)."""
+        state = LabState.load(self.settings)
+        if state is None or not state.app.get("name"):
+            raise UsageProblem(
+                "the lab is not running with an application: run `kb lab up --scenario NAME` first"
+            )
+        api = LabApi(self.settings)
+        try:
+            path = LabApi.path_for("sparkapplications", state.app["namespace"], state.app["name"])
+            app = api.get(path) or {}
+            info = (app.get("status") or {}).get("driverInfo") or {}
+            edit = Scenario(
+                name=state.scenario,
+                summary="",
+                operator=DaemonConfig.read(self.settings.daemon_config).operator,
+                namespace=state.app["namespace"],
+                remove_ingress_annotations=remove,
+                set_ingress_annotations=tuple(set_annotations.items()),
+            )
+            self._edit_ingress(api, edit, info)
+            self._wait_ingress_applied(api)
+        finally:
+            api.close()
 
     def _edit_ingress(self, api: LabApi, scenario: Scenario, info: dict[str, Any]) -> None:
         """The scenario's hand edit, as ``kubectl annotate ingress NAME KEY- KEY=VALUE`` would do it."""
@@ -620,11 +668,17 @@ class LabManager:
             expect: Callable[[int], bool] = lambda code: code == 503  # noqa: E731
         else:
             expect = lambda code: code not in (404, 502, 503, 504)  # noqa: E731
+        if not state.app.get("ingress"):
+            return  # urlFormat unset: the operator made no Ingress, nginx has nothing to show
+        host = state.app.get("ingress_host") or ""
+        headers = {"Host": host} if host else {}
         last: list[int] = []
 
         def shows() -> bool:
             try:
-                code = httpx.get(url, timeout=3.0, trust_env=False, follow_redirects=False).status_code
+                code = httpx.get(
+                    url, headers=headers, timeout=3.0, trust_env=False, follow_redirects=False
+                ).status_code
             except httpx.HTTPError:
                 return False
             last[:] = [code]
@@ -795,6 +849,13 @@ class LabManager:
         s = self.settings
         state = LabState.load(s)
         records = list(state.processes) if state else []
+        known = {(r.pid, r.start_time) for r in records}
+        orphans = [r for r in load_pidfiles(s.pids_dir) if (r.pid, r.start_time) not in known]
+        if state is None and orphans:
+            self.echo(
+                f"no {s.state_file}: stopping the lab processes found by their pid files in {s.pids_dir}"
+            )
+        records += orphans
         ordered = sorted(records, key=lambda r: STOP_ORDER.index(r.name) if r.name in STOP_ORDER else 1)
         stopped: list[str] = []
         gone: list[str] = []
@@ -807,9 +868,12 @@ class LabManager:
             self._stop(record, stopped, gone)
         for record in rest:
             self._stop(record, stopped, gone)
-        ports = [(name, s.node, port) for name, port in s.node_ports().items()] if state else []
-        if bastion_port:
-            ports.append(("bastion", s.bastion_host, bastion_port))
+        ports = self._lab_ports(bastion_port or load_ports(s.ports_file).get(BASTION, 0))
+        for record in lab_listeners(s.root, [(host, port) for _name, host, port in ports]):
+            self.echo(f"found {record.name} (pid {record.pid}) by its port")
+            self._stop(record, stopped, gone)
+        if not (state or orphans or stopped or s.ports_file.exists()):
+            ports = []  # no lab ever ran from this folder: other programs' ports are not ours to report
         busy = tuple(
             f"{name} {host}:{port}"
             for name, host, port in ports
@@ -817,11 +881,19 @@ class LabManager:
         )
         for path in (s.state_file, s.profile_path, s.kubeconfig, s.known_hosts, s.inventory_path):
             path.unlink(missing_ok=True)
-        for folder in (s.run_dir, s.events_dir):
+        for folder in (s.run_dir, s.events_dir, s.pids_dir):
             shutil.rmtree(folder, ignore_errors=True)
         if busy:
             raise KbError(f"lab stopped, but port(s) still in use by another program: {', '.join(busy)}")
         return DownReport(tuple(stopped), tuple(gone), busy)
+
+    def _lab_ports(self, bastion_port: int) -> list[tuple[str, str, int]]:
+        """(name, host, port) of every port the lab listens on: the node's services and the bastion."""
+        s = self.settings
+        ports = [(name, s.node, port) for name, port in s.node_ports().items()]
+        if bastion_port:
+            ports += [("bastion", host, bastion_port) for host in dict.fromkeys([s.bastion_host, s.node])]
+        return ports
 
     def _stop(
         self, record: ProcessRecord, stopped: list[str], gone: list[str], timeout: float = 10.0

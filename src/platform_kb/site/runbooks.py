@@ -57,6 +57,7 @@ class RunbookInfo:
     params: tuple[ParamSpec, ...] = ()
     summary: dict[str, Any] | None = field(default=None, compare=False)
     notebook: dict[str, Any] | None = field(default=None, compare=False)
+    browser_matrix: dict[str, Any] | None = field(default=None, compare=False)
     problem: str = ""
 
     @property
@@ -88,7 +89,58 @@ def read_runbook_info(path: Path) -> RunbookInfo:
         params=tuple(params),
         summary=summary,
         notebook=notebook,
+        browser_matrix=load_browser_matrix(path),
     )
+
+
+BROWSER_MATRIX_SUFFIX = ".browser-matrix.json"
+
+
+def load_browser_matrix(runbook: Path) -> dict[str, Any] | None:
+    """``runbooks/<id>.browser-matrix.json``: the runbook's verdicts checked against headless Chromium,
+    written by its browser-matrix test (``KB_UPDATE_MATRIX=1``) and compared with it on every run."""
+    data_file = runbook.with_name(runbook.stem + BROWSER_MATRIX_SUFFIX)
+    if not data_file.is_file():
+        return None
+    try:
+        data = json.loads(data_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("rows"), list) else None
+
+
+def _browser_matrix_section(info: RunbookInfo) -> list[str]:
+    matrix = info.browser_matrix
+    if not matrix:
+        return []
+    rows = matrix["rows"]
+    agree = sum(1 for r in rows if r.get("runbook_healthy") == r.get("chromium_works"))
+    healthy = sum(1 for r in rows if r.get("runbook_healthy"))
+    lines = [
+        "## 브라우저로 검증한 판정 (Chromium 매트릭스)",
+        "",
+        f"랩에서 설정 {len(rows)}가지를 만들어 런북의 판정을 헤드리스 Chromium이 실제로 본 것과 비교했다: "
+        f"**{agree}/{len(rows)} 일치**(정상 {healthy}, 문제 {len(rows) - healthy}). Chromium은 DAG 이름으로 "
+        "사용자가 열 주소를 열고, 문서가 접두사 안에서 200으로 끝나는지, 모든 CSS/JS가 200이고 HTML이 아닌지, "
+        "스타일이 적용됐는지, 리다이렉트가 돌지 않는지, 다른 호스트로 나간 요청이 없는지를 스스로 기록한다. "
+        '런북이 "지금 동작하는 주소"를 주면 그 주소도 Chromium으로 열어 본다. 표는 테스트'
+        "(`tests/spark_ui/test_browser_matrix.py`)가 매 실행마다 다시 만들어 이 파일과 같은지 확인한다.",
+        "",
+        "| 구성 | 런북 | 발견 사항 | Chromium이 본 것 | 지금 동작하는 주소 (Chromium) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        working = r.get("working_url") or ""
+        shown = f"`{working}` ({r.get('working_url_in_chromium', '')})" if working else "없음"
+        lines.append(
+            f"| {_cell(r.get('config', ''))} | {'정상' if r.get('runbook_healthy') else '문제'} | "
+            f"{_codes_cell(r.get('findings') or [])} | {_cell(r.get('chromium_saw', ''))} | {_cell(shown)} |"
+        )
+    return [*lines, ""]
+
+
+def _codes_cell(ids: Sequence[str]) -> str:
+    return ", ".join(f"`{i}`" for i in ids) if ids else "없음"
 
 
 # --- small Markdown helpers ---------------------------------------------------------------------
@@ -398,6 +450,7 @@ def render_runbook_page(info: RunbookInfo) -> str:
     ]
     lines += _parameters_section(info)
     lines += _how_to_run(info)
+    lines += _browser_matrix_section(info)
     lines += _record_section(info, links)
     return "\n".join(lines).rstrip() + "\n"
 
