@@ -164,6 +164,7 @@ def _comparable(rows: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if not k.endswith("_seconds")} for row in rows]
 
 
+@pytest.mark.timeout(1500)  # about 6 min here; 17 lab switches and 41 configurations
 def test_runbook_verdict_agrees_with_chromium_on_every_configuration(matrix_lab: LabManager) -> None:
     configs = configurations()
     assert len(configs) >= 40
