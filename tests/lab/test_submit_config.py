@@ -14,6 +14,7 @@ from platform_kb.lab import manager as manager_module
 from platform_kb.lab.config import LabSettings
 from platform_kb.lab.driver import DriverRequest, SparkDriverLauncher
 from platform_kb.lab.jobs import job_key, resolve_job
+from platform_kb.lab.operator import REWRITE_TARGET
 from platform_kb.lab.scenarios import SCENARIOS, get_scenario
 from platform_kb.lab.submit import add_unique_suffix, build_application, check_name, parse_conf
 
@@ -92,7 +93,7 @@ def test_driver_conf_overlay(tmp_path):
     assert conf["spark.app.name"] == "long-test"
 
 
-def test_scenarios_are_the_six_of_the_issue():
+def test_scenarios_are_the_six_of_the_issue_and_the_two_setups_of_3_10():
     six = {
         "healthy",
         "suffix-mismatch",
@@ -101,7 +102,10 @@ def test_scenarios_are_the_six_of_the_issue():
         "missing-rewrite",
         "proxybase-mismatch",
     }
-    assert set(SCENARIOS) == six | {"exporter-down"}  # #3-11 (monitoring) adds this scenario
+    seed = {"handset-proxybase", "literal-fix"}  # issue 13: the two setups #3-10 itself records
+    assert set(SCENARIOS) == six | seed | {"exporter-down"}  # #3-11 (monitoring) adds this scenario
+    assert get_scenario("handset-proxybase").spark_conf == {"spark.ui.proxyBase": "/"}
+    assert dict(get_scenario("literal-fix").set_ingress_annotations)[REWRITE_TARGET] == "/"
     assert all(not SCENARIOS[name].exporters_down for name in six)
     assert get_scenario("proxybase-root").operator.url_format == "/"
     assert get_scenario("suffix-mismatch").suffix and not get_scenario("healthy").suffix
