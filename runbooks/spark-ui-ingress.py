@@ -40,7 +40,7 @@
 # ## 진단 → 고침 → 확인
 #
 # 로컬 랩에서는 기록의 remedy를 그대로 적용해 고침이 실제로 고치는지 볼 수 있습니다
-# ([로컬 랩](../lab.md)의 `kb lab apply-fix`):
+# ([로컬 랩](../docs/lab.md)의 `kb lab apply-fix`):
 #
 # ```console
 # $ kb lab up --scenario handset-proxybase       # #3-10에서 가장 그럴듯한 설정: DAG의 sparkConf에 proxyBase=/

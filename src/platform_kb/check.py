@@ -237,6 +237,10 @@ def link_problems(
         checker.problems[before:] = [
             Problem(p.path, p.message, p.line + offset if p.line else None) for p in checker.problems[before:]
         ]
+    for runbook in runbook_paths(paths.runbooks):  # the narrative's links, as the runbook page rewrites them
+        checker.check_file(
+            runbook, runbook.read_text(encoding="utf-8"), layout.runbook_page(runbook.stem), layout.page_for
+        )
     return checker.links, checker.problems
 
 

@@ -195,3 +195,20 @@ def test_the_writeup_template_passes_check(make_project):
         render_template("3-21", "새 기록: 제목"), encoding="utf-8"
     )
     assert _messages(project) == []
+
+
+def test_a_broken_link_in_a_runbook_narrative_is_rejected(make_project, sample_runbook):
+    """The runbook page and a published record's cells show the narrative's links; they must resolve."""
+    project = make_project()
+    path = project.root / "runbooks" / "sample-check.py"
+    path.write_text(
+        sample_runbook.rstrip("\n") + "\n\n# %% [markdown]\n# [랩](../lab.md)\n", encoding="utf-8"
+    )
+    messages = _messages(project)
+    assert any(
+        m.startswith("runbooks/sample-check.py:") and "link '../lab.md': not found" in m for m in messages
+    ), messages
+    path.write_text(
+        sample_runbook.rstrip("\n") + "\n\n# %% [markdown]\n# [랩](../docs/lab.md)\n", encoding="utf-8"
+    )
+    assert _messages(project) == []

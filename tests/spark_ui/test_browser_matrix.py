@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -79,7 +80,12 @@ def _saw(page: PageLoad) -> str:
 
 
 def _path_of(url: str, base: str) -> str:
-    return url.replace(base, "") if url.startswith(base) else url
+    """``url`` without the tunnel's base, and with what changes run to run replaced by a name:
+    Airflow's random suffix, the Spark application id, the tunnel's local port."""
+    url = url.replace(base, "") if url.startswith(base) else url
+    url = re.sub(rf"{APP_NAME}-[a-z0-9]{{8}}(?=/|$)", f"{APP_NAME}-<suffix>", url)
+    url = re.sub(r"/(local-\d+|app-\d+-\d+|spark-[0-9a-f]{32})/", "/<app-id>/", url)
+    return re.sub(r":\d+/", ":<port>/", url)
 
 
 @pytest.fixture(scope="module")
