@@ -262,7 +262,7 @@ def bench_matrix(runs: int) -> list[dict[str, Any]]:
         base = tunnel.url("ingress").rstrip("/")
         for spark, group in groups:
             manager.up(spark.scenario())
-            original = _operator_rewrite(manager, REWRITE_TARGET)
+            original = manager.ui_ingress_annotations().get(REWRITE_TARGET)
             for config in group:
                 if spark.url_format != "none":
                     manager.annotate_ui_ingress(*config.ingress.edit(original))
@@ -290,20 +290,6 @@ def bench_matrix(runs: int) -> list[dict[str, Any]]:
     finally:
         tunnel.close()
     return rows
-
-
-def _operator_rewrite(manager: Any, key: str) -> str | None:
-    from platform_kb.lab.manager import LabApi, LabState
-
-    state = LabState.load(manager.settings)
-    if state is None or not state.app.get("ingress"):
-        return None
-    api = LabApi(manager.settings)
-    try:
-        ingress = api.get(LabApi.path_for("ingresses", state.app["namespace"], state.app["ingress"])) or {}
-    finally:
-        api.close()
-    return ((ingress.get("metadata") or {}).get("annotations") or {}).get(key)
 
 
 def _print_table(title: str, rows: list[dict[str, Any]]) -> None:

@@ -102,22 +102,6 @@ def matrix_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabManager]
         assert not lab_processes(settings.root), "processes left after kb lab down"
 
 
-def _operator_rewrite(manager: LabManager) -> str | None:
-    """The rewrite-target the operator wrote on the app's UI Ingress (read back from the lab API)."""
-    from platform_kb.lab.manager import LabApi, LabState
-
-    state = LabState.load(manager.settings)
-    assert state is not None
-    if not state.app.get("ingress"):
-        return None
-    api = LabApi(manager.settings)
-    try:
-        ingress = api.get(LabApi.path_for("ingresses", state.app["namespace"], state.app["ingress"])) or {}
-    finally:
-        api.close()
-    return ((ingress.get("metadata") or {}).get("annotations") or {}).get(REWRITE_TARGET)
-
-
 def _diagnose(tunnel: Tunnel, kubeconfig: str) -> tuple[list[str], bool, str | None, float]:
     started = time.perf_counter()
     reader = KubeReader(api_client_through(kubeconfig, tunnel.address("api")))
@@ -139,7 +123,7 @@ def run_matrix(manager: LabManager, configs: list[MatrixConfig]) -> list[Outcome
             base = tunnel.url("ingress").rstrip("/")
             for spark, group in groups:
                 manager.up(spark.scenario())
-                original = _operator_rewrite(manager)
+                original = manager.ui_ingress_annotations().get(REWRITE_TARGET)  # what the operator wrote
                 for config in group:
                     if spark.url_format != "none":
                         manager.annotate_ui_ingress(*config.ingress.edit(original))

@@ -604,6 +604,20 @@ class LabManager:
             "ingress_host": url.host if url else "",
         }
 
+    def ui_ingress_annotations(self) -> dict[str, str]:
+        """The annotations of the running application's UI Ingress ({} when it has none)."""
+        state = LabState.load(self.settings)
+        if state is None or not state.app.get("ingress"):
+            return {}
+        api = LabApi(self.settings)
+        try:
+            ingress = (
+                api.get(LabApi.path_for("ingresses", state.app["namespace"], state.app["ingress"])) or {}
+            )
+        finally:
+            api.close()
+        return dict((ingress.get("metadata") or {}).get("annotations") or {})
+
     def annotate_ui_ingress(self, set_annotations: dict[str, str], remove: tuple[str, ...] = ()) -> None:
         """``kubectl annotate`` on the running application's UI Ingress; returns once nginx serves it.
 

@@ -84,38 +84,31 @@ def _listening_inodes(addresses: Iterable[tuple[str, int]]) -> dict[str, tuple[s
     return found
 
 
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
+def _socket_fds(pid: int) -> dict[int, str]:
+    """descriptor number -> socket inode, for the sockets process ``pid`` holds."""
+    sockets: dict[int, str] = {}
     try:
         fds = list(Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
-        return inodes
+        return sockets
     for fd in fds:
         try:
             target = os.readlink(fd)
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    return inodes
+            sockets[int(fd.name)] = target[8:-1]
+    return sockets
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    return set(_socket_fds(pid).values())
 
 
 def listening_fds(pid: int, host: str, port: int) -> list[int]:
     """The descriptor numbers in process ``pid`` of its sockets listening on ``host:port``."""
     inodes = _listening_inodes([(host, port)])
-    fds: list[int] = []
-    try:
-        entries = list(Path(f"/proc/{pid}/fd").iterdir())
-    except OSError:
-        return fds
-    for fd in entries:
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:[") and target[8:-1] in inodes:
-            fds.append(int(fd.name))
-    return fds
+    return [fd for fd, inode in _socket_fds(pid).items() if inode in inodes]
 
 
 def listeners(addresses: Iterable[tuple[str, int]]) -> dict[int, tuple[str, int]]:
