@@ -47,9 +47,9 @@ import paramiko
 from platform_kb.install import hosts
 from platform_kb.install.commands import Command
 from platform_kb.inventory import Host, Inventory, load_inventory
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.processes import ProcessRecord, free_port
+from platform_kb.processes import ProcessRecord, free_port
 from platform_kb.profiles import BastionSpec, Profile, load_profile
+from platform_kb_lab.config import LabSettings
 
 KB = str(Path(sys.executable).with_name("kb"))
 VARIANTS = {

@@ -1,7 +1,7 @@
 """Benchmark of the ``spark-ui-ingress`` runbook (issue 6, item 8).
 
 Part 1 — kube API calls against the number of SparkApplications (no lab needed). An in-process lab
-API (``platform_kb.lab.kubeapi.KubeApiServer`` on 127.0.0.1) holds ``long-test`` with the UI objects
+API (``platform_kb_lab.kubeapi.KubeApiServer`` on 127.0.0.1) holds ``long-test`` with the UI objects
 spark-operator v2.3 creates, plus N-1 other SparkApplications. The collection the runbook does
 (``find_applications`` + ``collect_kube``) runs R times through the official client; calls are
 counted on the client (``KubeReader.calls``) and on the server (requests served). N = 1 and 1,000.
@@ -13,7 +13,7 @@ Then the same work without a kernel: the library called in this process (tunnel,
 probes, diagnosis), tunnel opening timed apart.
 
 Part 3 — the browser matrix (``--matrix``, issue 13 item 7; switches the running lab's scenario).
-For every configuration of :mod:`platform_kb.lab.matrix` (41) the lab is brought to that state as
+For every configuration of :mod:`platform_kb_lab.matrix` (41) the lab is brought to that state as
 ``tests/spark_ui/test_browser_matrix.py`` does it, then, through one kb tunnel, the diagnosis
 (``collect_and_diagnose`` + ``verdict``) and one ``curl`` of the address a user would open are
 timed side by side, R times each: medians per configuration and the ratio diagnosis / curl. A
@@ -51,8 +51,8 @@ from platform_kb.checks.spark_ui import (
     collect_kube,
     find_applications,
 )
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
 from platform_kb.probes import Prober
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = "long-test"
@@ -246,11 +246,11 @@ def _curl_seconds(url: str) -> float:
 def bench_matrix(runs: int) -> list[dict[str, Any]]:
     """Diagnosis wall time per matrix configuration against one curl of the page, same tunnel."""
     from platform_kb.checks.spark_ui import verdict
-    from platform_kb.lab.manager import LabManager
-    from platform_kb.lab.matrix import configurations, grouped
-    from platform_kb.lab.operator import REWRITE_TARGET
     from platform_kb.profiles import load_profile
     from platform_kb.tunnel import Tunnel
+    from platform_kb_lab.manager import LabManager
+    from platform_kb_lab.matrix import configurations, grouped
+    from platform_kb_lab.operator import REWRITE_TARGET
 
     manager = LabManager(ready_timeout=180)
     groups = grouped(configurations())

@@ -2,7 +2,7 @@
 
 Where it sits: outside the package flow; it measures what ``kb tunnel up`` (issue 3, item 7)
 adds to the data path. Everything runs on 127.0.0.1: a real OpenSSH sshd as the bastion
-(:class:`platform_kb.lab.sshd.Sshd`) and nginx as the node, serving a Spark-UI-like page (one
+(:class:`platform_kb_lab.sshd.Sshd`) and nginx as the node, serving a Spark-UI-like page (one
 HTML page, 20 static assets) and a 200 MB file. Each path under test is a separate process, as
 a user runs it: ``ssh -N -L`` (the reference), ``kb tunnel up --backend openssh`` (the default),
 ``kb tunnel up --backend paramiko`` (the fallback) and optionally sshtunnel 0.5.1 as shipped.
@@ -43,9 +43,9 @@ from pathlib import Path
 
 import paramiko
 
-from platform_kb.lab.processes import ProcessRecord, free_port, spawn, wait_for_port, wait_until
-from platform_kb.lab.sshd import Sshd, generate_key
-from platform_kb.tunnel.openssh import listening_ports
+from platform_kb.processes import ProcessRecord, free_port, spawn, wait_for_port, wait_until
+from platform_kb.procnet import listening_ports
+from platform_kb_lab.sshd import Sshd, generate_key
 
 ASSET_KB = (121, 87, 150, 45, 30, 12, 8, 5, 3, 2, 60, 25, 18, 9, 4, 70, 35, 15, 6, 1)  # Spark-UI-like mix
 HTML_KB = 24

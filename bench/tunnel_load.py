@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platform_kb.lab.processes import ProcessRecord
-from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb.processes import ProcessRecord
+from platform_kb_lab.sshd import Sshd, generate_key
 
 
 def _bench_tunnel():

@@ -18,6 +18,7 @@ written by ``kb lab up``, or any path) with three parts::
     forwards:                     # optional; default: ingress -> 127.0.0.1:8080, api -> free port
       - {name: ingress, local: "127.0.0.1:8080", remote: "node:30998"}
     kubeconfig: ~/.kube/config    # optional: kubeconfig for the API server behind the tunnel
+    run_context: context.json     # optional: a JSON object whose string values each run record keeps
 
 Relative paths inside a profile are taken relative to the profile file. ``node`` in a forward's
 remote part stands for ``node.host``. Runbooks receive a profile as flat parameters
@@ -26,6 +27,7 @@ remote part stands for ``node.host``. Runbooks receive a profile as flat paramet
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +101,23 @@ class Profile:
     kubeconfig: str | None = None
     source: str | None = None
     inventory: str | None = None  # host inventory YAML (platform_kb.inventory) for host-level runbooks
+    run_context: str | None = None  # JSON object whose string values every run record adds to its context
+
+    def run_labels(self) -> dict[str, str]:
+        """The string values of the ``run_context`` file, or nothing when it is unset, gone or not JSON.
+
+        The lab points its profile at a file it rewrites on every change (``lab_scenario``), so a
+        record says which reproduced state it ran against without the product knowing the lab.
+        """
+        if not self.run_context:
+            return {}
+        try:
+            data = json.loads(Path(self.run_context).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): v for k, v in data.items() if isinstance(v, str) and v}
 
     def as_parameters(self) -> dict[str, Any]:
         """Flat runbook parameters (profile < params file < -p); runbooks declare the ones they use."""
@@ -163,7 +182,9 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
     """Validate and build a profile; every problem is a UsageProblem naming the field."""
     where = f"profile {name!r}"
     data = _require_mapping(data, where)
-    _check_keys(data, {"bastion", "node", "forwards", "kubeconfig", "inventory", "description"}, where)
+    _check_keys(
+        data, {"bastion", "node", "forwards", "kubeconfig", "inventory", "run_context", "description"}, where
+    )
     b = _require_mapping(data.get("bastion"), f"{where}: bastion")
     _check_keys(
         b,
@@ -223,6 +244,7 @@ def profile_from_dict(data: Any, name: str, base: Path, source: str | None = Non
         kubeconfig=_expand(data.get("kubeconfig"), base),
         source=source,
         inventory=_expand(data.get("inventory"), base),
+        run_context=_expand(data.get("run_context"), base),
     )
 
 

@@ -14,9 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ..prereq import unless
 from .chromium import Chromium, find_chromium
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium not installed (scripts/setup)")
+pytestmark = unless(find_chromium(), "chromium (scripts/setup installs it)")
 
 PAGE = (
     '<!doctype html><html><head><title>t</title><link rel="stylesheet" href="{css}">'

@@ -19,10 +19,12 @@ import pytest
 import yaml
 
 from platform_kb.install import values
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+
+from ..prereq import unless
 
 KUBECTL = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed (/usr/bin/kubectl)")
+pytestmark = unless(KUBECTL, "kubectl (/usr/bin/kubectl, Debian kubernetes-client)")
 
 
 @pytest.fixture

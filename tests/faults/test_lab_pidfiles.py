@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_kb.lab.pidfiles import lab_listeners, load_pidfiles, remove_pidfile, write_pidfile
-from platform_kb.lab.ports import BASTION, load_ports, record_port, recorded_port
-from platform_kb.lab.processes import ProcessRecord, free_port, spawn, wait_for_port
+from platform_kb.processes import ProcessRecord, free_port, spawn, wait_for_port
+from platform_kb_lab.pidfiles import lab_listeners, load_pidfiles, remove_pidfile, write_pidfile
+from platform_kb_lab.ports import BASTION, load_ports, record_port, recorded_port
 
 from ..lab.conftest import pick_node
 

@@ -29,12 +29,13 @@ import pytest
 import yaml
 
 from platform_kb.install import values
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.history import ACCEPT_QUEUE
-from platform_kb.lab.manager import LabManager
-from platform_kb.lab.processes import ProcessRecord, descendants, port_open, spawn, wait_until
+from platform_kb.processes import ProcessRecord, descendants, port_open, spawn, wait_until
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.history import ACCEPT_QUEUE
+from platform_kb_lab.manager import LabManager
 
 from ..lab.conftest import lab_processes, make_settings, require_lab_prerequisites, settings_env
+from ..prereq import missing
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 KB = str(Path(sys.executable).with_name("kb"))
@@ -87,7 +88,7 @@ def test_kubectl_apply_against_the_running_lab(fault_lab: LabManager, tmp_path: 
     """``kubectl apply -f`` of the History Server manifests through the lab's own kubeconfig."""
     kubectl = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
     if kubectl is None:
-        pytest.skip("kubectl is not installed (/usr/bin/kubectl)")
+        missing("kubectl (/usr/bin/kubectl, Debian kubernetes-client)")
     spec = values.render_history_server(values.HistoryServerParams(namespace="spark-history-kubectl"))
     manifests = tmp_path / "history.yaml"
     manifests.write_text(yaml.safe_dump_all(spec.manifests_shown(), sort_keys=False))

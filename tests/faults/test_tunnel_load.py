@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from ..prereq import unless
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "tunnel_load.py"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("ssh") is None, reason="the ssh client is not installed"),
+    unless(shutil.which("ssh"), "the OpenSSH client"),
 ]
 
 

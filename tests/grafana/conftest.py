@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_kb.lab.processes import ProcessRecord, free_port, spawn, wait_for_port
+from platform_kb.processes import ProcessRecord, free_port, spawn, wait_for_port
 
 HOST = "127.0.0.1"
 SUB_ROOT_URL = "%(protocol)s://%(domain)s:%(http_port)s/grafana/"
@@ -31,7 +31,7 @@ class StandIn:
 
 
 def standin_argv(port: int, root_url: str, serve_from_sub_path: bool, version: str | None) -> list[str]:
-    argv = [sys.executable, "-m", "platform_kb.lab.grafana", "--host", HOST, "--port", str(port)]
+    argv = [sys.executable, "-m", "platform_kb_lab.grafana", "--host", HOST, "--port", str(port)]
     argv += ["--root-url", root_url, "--serve-from-sub-path", "true" if serve_from_sub_path else "false"]
     return argv + (["--version", version] if version else [])
 

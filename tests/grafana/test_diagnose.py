@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 
 from platform_kb.checks.grafana import base_href, check_grafana_subpath, under
-from platform_kb.lab.grafana import GrafanaSettings, route
+from platform_kb_lab.grafana import GrafanaSettings, route
 
 BASE = "http://127.0.0.1:8080"
 NGINX_404 = "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center></body></html>"

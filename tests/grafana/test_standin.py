@@ -13,8 +13,8 @@ import pytest
 
 from platform_kb.checks.grafana import base_href
 from platform_kb.install.verify import page_assets
-from platform_kb.lab.grafana import GrafanaSettings, main, parse_app_url, route
-from platform_kb.lab.processes import free_port, port_open, spawn, wait_for_port, wait_until
+from platform_kb.processes import free_port, port_open, spawn, wait_for_port, wait_until
+from platform_kb_lab.grafana import GrafanaSettings, main, parse_app_url, route
 
 from .conftest import DEFAULT_ROOT_URL, HOST, SUB_ROOT_URL, standin_argv
 

@@ -5,7 +5,7 @@
   ``helm upgrade --install`` or ``kubectl apply`` are run through it, the way the API server
   would (``stringData`` stored as base64 ``data``, server-side fields added) — so a second plan
   after an apply must come out empty.
-* ``s3lab``: ``python -m platform_kb.install.s3lab`` on 127.0.0.1, stopped by pid.
+* ``s3lab``: ``python -m platform_kb_lab.s3server`` on 127.0.0.1, stopped by pid.
 * ``lab``: one ``kb lab up`` per session in a private directory on its own loopback address,
   ``kb lab down`` at the end (every process stopped by recorded pid).
 """
@@ -28,7 +28,9 @@ import yaml
 
 from platform_kb.install import commands as c
 from platform_kb.install.runners import RecordingRunner, Result
-from platform_kb.lab.processes import ProcessRecord, free_port, spawn, wait_for_port
+from platform_kb.processes import ProcessRecord, free_port, spawn, wait_for_port
+
+from ..prereq import missing
 
 DATA = Path(__file__).parent / "data"
 KB = Path(sys.executable).parent / "kb"
@@ -158,7 +160,7 @@ class S3Lab:
 
 def start_s3lab(root: Path, buckets: tuple[str, ...] = ("datalake",)) -> tuple[S3Lab, subprocess.Popen]:
     port = free_port("127.0.0.1")
-    argv = [sys.executable, "-m", "platform_kb.install.s3lab", "--host", "127.0.0.1", "--port", str(port),
+    argv = [sys.executable, "-m", "platform_kb_lab.s3server", "--host", "127.0.0.1", "--port", str(port),
             "--root", str(root), "--access-key", ACCESS_KEY, *[a for b in buckets for a in ("--bucket", b)]]  # fmt: skip
     env = {**os.environ, "S3LAB_SECRET_KEY": SECRET_KEY}
     proc, record = spawn("s3lab", argv, root.parent / f"s3lab-{port}.log", env=env)
@@ -195,7 +197,7 @@ def _node_address() -> str:
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if os.environ.get("KB_SKIP_LAB_TESTS"):
-        pytest.skip("KB_SKIP_LAB_TESTS is set")
+        missing("the lab (KB_SKIP_LAB_TESTS is set)")
     base = tmp_path_factory.mktemp("install-lab")
     node = _node_address()
     env = {**os.environ, "KB_LAB_DIR": str(base / "lab"), "KB_LAB_NODE": node,

@@ -1,7 +1,7 @@
 """End to end on the lab: `kb run install-monitoring` — plan, then verification against REAL Prometheus.
 
 The lab runs Debian's Prometheus and node-exporters (one for the node, one per lab host) and the
-Grafana stand-in behind nginx (``platform_kb.lab.monitoring``). Here:
+Grafana stand-in behind nginx (``platform_kb_lab.monitoring``). Here:
 
 * ``--plan`` renders and checks the values, reads the hosts' facts over real SSH (ProxyJump through
   the lab's sshd), plans the cluster and the hosts, and records the exact commands — the lab hosts

@@ -270,8 +270,8 @@ def test_homelab_profile_renders_root_url_as_the_browser_address_through_the_tun
 
 
 def test_the_lab_runs_the_grafana_stand_in_with_the_rendered_root_url(tmp_path) -> None:
-    from platform_kb.lab.config import LabSettings
-    from platform_kb.lab.monitoring import grafana_argv
+    from platform_kb_lab.config import LabSettings
+    from platform_kb_lab.monitoring import grafana_argv
 
     settings = LabSettings(root=tmp_path, node="127.0.6.9", local_ingress="127.0.0.1:18080")
     argv = grafana_argv(settings, "python")

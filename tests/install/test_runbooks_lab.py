@@ -4,7 +4,7 @@ The lab has no helm binary and no real charts, so apply itself is covered by the
 tests (test_plan.py). Here: `kb run ... --plan` reads facts from the lab API through the tunnel
 (kubectl, with a kubeconfig written for the tunnel) and records the exact commands; broken values
 stop before anything; `verify_only` runs the read-only verification against the lab's operator,
-ingress (nginx), History Server and the S3 stand-in for MinIO (``platform_kb.install.s3lab``).
+ingress (nginx), History Server and the S3 stand-in for MinIO (``platform_kb_lab.s3server``).
 
 Stand-ins seeded here (what helm/kubectl would have created on the homelab): Ready pods labelled
 the way the charts label them, since the lab runs the operator and the History Server as local
@@ -27,7 +27,7 @@ from .conftest import ACCESS_KEY, KB, SECRET_KEY, Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
-LAB_JOB = "local:///opt/spark/work-dir/long_test.py"  # the lab's job (platform_kb.lab.jobs)
+LAB_JOB = "local:///opt/spark/work-dir/long_test.py"  # the lab's job (platform_kb_lab.jobs)
 EXAMPLE_REPO = "https://git.example.internal/homelab/data-platform-core.git"  # a placeholder
 
 

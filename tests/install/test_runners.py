@@ -13,8 +13,8 @@ import yaml
 
 from platform_kb.install import charts, runners
 from platform_kb.install import commands as c
-from platform_kb.lab.sshd import Sshd, generate_key
 from platform_kb.profiles import BastionSpec
+from platform_kb_lab.sshd import Sshd, generate_key
 
 # A stand-in `helm`/`kubectl`: appends its argv, its working directory's files and stdin to a log.
 FAKE_TOOL = """#!/bin/sh

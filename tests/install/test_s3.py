@@ -72,7 +72,7 @@ def test_s3lab_refuses_wrong_credentials_like_minio(s3lab: S3Lab) -> None:
 
 def test_s3lab_decodes_aws_chunked_uploads() -> None:
     body = b"5;chunk-signature=abc\r\nhello\r\n0;chunk-signature=def\r\n\r\n"
-    from platform_kb.install.s3lab import _decode_chunked
+    from platform_kb_lab.s3server import _decode_chunked
 
     assert _decode_chunked(body) == b"hello"
 
@@ -105,7 +105,7 @@ def test_s3lab_needs_the_secret_from_the_environment(tmp_path: Path) -> None:
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "platform_kb.install.s3lab", "--port", "1", "--root", str(tmp_path), "--access-key", "a"],
+        [sys.executable, "-m", "platform_kb_lab.s3server", "--port", "1", "--root", str(tmp_path), "--access-key", "a"],
         capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"}, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "S3LAB_SECRET_KEY" in done.stderr

@@ -20,10 +20,12 @@ import httpx
 import pytest
 
 from platform_kb.errors import MissingPrerequisite
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.manager import LabManager, check_prerequisites
-from platform_kb.lab.processes import free_port, spawn, wait_for_port
+from platform_kb.processes import free_port, spawn, wait_for_port
 from platform_kb.profiles import load_profile
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.manager import LabManager, check_prerequisites
+
+from ..prereq import missing
 
 NODE_PORTS = tuple(LabSettings(root=Path(".")).node_ports().values())  # ingress, API, History, monitoring
 
@@ -51,7 +53,7 @@ def require_lab_prerequisites() -> None:
     try:
         check_prerequisites()
     except MissingPrerequisite as exc:
-        pytest.skip(f"lab prerequisites missing: {exc}")
+        missing(f"the lab's programs ({exc})")
 
 
 def make_settings(root: Path, start: int = 20) -> LabSettings:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from platform_kb.lab.backlog import raise_backlog
+from platform_kb_lab.backlog import raise_backlog
 
 LISTENER = (
     "import socket, sys, time\n"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from platform_kb.errors import UsageProblem
-from platform_kb.lab.fixes import FIX_SUFFIX, base_scenario, plan_fixes, read_record
-from platform_kb.lab.operator import OperatorSettings
 from platform_kb.remedies import Remedy
+from platform_kb_lab.fixes import FIX_SUFFIX, base_scenario, plan_fixes, read_record
+from platform_kb_lab.operator import OperatorSettings
 
 REWRITE = "nginx.ingress.kubernetes.io/rewrite-target"
 XFP = "nginx.ingress.kubernetes.io/x-forwarded-prefix"

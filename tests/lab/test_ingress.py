@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.ingress import IngressController, build_config, empty_config, render
-from platform_kb.lab.kubeapi import ObjectStore
-from platform_kb.lab.nginx import Nginx
-from platform_kb.lab.processes import free_port, wait_until
+from platform_kb.processes import free_port, wait_until
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.ingress import IngressController, build_config, empty_config, render
+from platform_kb_lab.kubeapi import ObjectStore
+from platform_kb_lab.nginx import Nginx
 
 from .conftest import lab_processes, pick_node
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.processes import ProcessRecord, port_open
+from platform_kb.processes import ProcessRecord, port_open
 from platform_kb.profiles import load_profile
+from platform_kb_lab.config import LabSettings
 
 from .conftest import lab_processes, make_settings, require_lab_prerequisites, settings_env
 

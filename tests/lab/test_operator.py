@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from platform_kb.lab.driver import DriverRequest
-from platform_kb.lab.kubeapi import NotFound, ObjectStore
-from platform_kb.lab.operator import (
+from platform_kb.processes import wait_until
+from platform_kb_lab.driver import DriverRequest
+from platform_kb_lab.kubeapi import NotFound, ObjectStore
+from platform_kb_lab.operator import (
     Handler,
     HandlerRegistry,
     OperatorSettings,
@@ -23,8 +24,7 @@ from platform_kb.lab.operator import (
     ui_ingress_name,
     ui_service_name,
 )
-from platform_kb.lab.processes import wait_until
-from platform_kb.lab.submit import build_application
+from platform_kb_lab.submit import build_application
 
 PATH_FORMAT = "/spark-ui/{{$appNamespace}}/{{$appName}}"
 
@@ -413,7 +413,7 @@ def test_registry_is_injectable(store):
     ],
 )
 def test_proxy_conf_per_operator_version(version, mode, base):
-    from platform_kb.lab.operator import operator_spark_conf
+    from platform_kb_lab.operator import operator_spark_conf
 
     settings = OperatorSettings(url_format=PATH_FORMAT, version=version)
     assert settings.proxy_conf_mode == mode
@@ -425,7 +425,7 @@ def test_proxy_conf_per_operator_version(version, mode, base):
 
 
 def test_url_format_without_a_path_injects_nothing_but_exactly_slash_does():
-    from platform_kb.lab.operator import operator_spark_conf
+    from platform_kb_lab.operator import operator_spark_conf
 
     app = build_application("long-test", "spark", 5)
     assert operator_spark_conf(app, OperatorSettings(url_format="spark.example.internal")) == {}

@@ -14,7 +14,7 @@ import pytest
 from kubernetes import client
 
 from platform_kb.kube import api_client
-from platform_kb.lab.manager import LabManager
+from platform_kb_lab.manager import LabManager
 
 from .conftest import OpenTunnel, get, open_tunnel, page_resources, same_origin
 

@@ -10,13 +10,13 @@ from click.testing import CliRunner
 
 from platform_kb.cli import cli
 from platform_kb.errors import MissingPrerequisite, UsageProblem
-from platform_kb.lab import manager as manager_module
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.driver import DriverRequest, SparkDriverLauncher
-from platform_kb.lab.jobs import job_key, resolve_job
-from platform_kb.lab.operator import REWRITE_TARGET
-from platform_kb.lab.scenarios import SCENARIOS, get_scenario
-from platform_kb.lab.submit import add_unique_suffix, build_application, check_name, parse_conf
+from platform_kb_lab import manager as manager_module
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.driver import DriverRequest, SparkDriverLauncher
+from platform_kb_lab.jobs import job_key, resolve_job
+from platform_kb_lab.operator import REWRITE_TARGET
+from platform_kb_lab.scenarios import SCENARIOS, get_scenario
+from platform_kb_lab.submit import add_unique_suffix, build_application, check_name, parse_conf
 
 
 def test_airflow_suffix_shape():
@@ -51,7 +51,7 @@ def test_application_looks_like_the_dag():
     assert app["spec"]["sparkConf"]["k"] == "v"
     assert app["spec"]["arguments"] == ["--duration", "30"]
     assert job_key(app["spec"]["mainApplicationFile"]) == "long_test"
-    assert resolve_job("local:///x/long-test.py").__name__ == "platform_kb.lab.jobs.long_test"
+    assert resolve_job("local:///x/long-test.py").__name__ == "platform_kb_lab.jobs.long_test"
     with pytest.raises(LookupError):
         resolve_job("local:///x/other.py")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore
 
 
 @pytest.fixture

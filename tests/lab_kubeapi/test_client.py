@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from kubernetes import client, watch
 
-from platform_kb.lab.kubeapi import ObjectStore
+from platform_kb_lab.kubeapi import ObjectStore
 
 GROUP, VERSION, PLURAL = "sparkoperator.k8s.io", "v1beta2", "sparkapplications"
 

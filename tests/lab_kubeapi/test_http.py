@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore
 
 POD = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"name": "c", "image": "spark"}]}}
 

@@ -8,13 +8,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+
+from ..prereq import unless
 
 KUBECTL = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
-pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+pytestmark = unless(KUBECTL, "kubectl (Debian kubernetes-client)")
 
 
 def kubectl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""``python -m platform_kb.lab.kubeapi`` serves until stopped, with seeds and a kubeconfig."""
+"""``python -m platform_kb_lab.kubeapi`` serves until stopped, with seeds and a kubeconfig."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 import pytest
 import yaml
 
-from platform_kb.lab.kubeapi.__main__ import main
-from platform_kb.lab.processes import free_port, port_open, spawn, wait_for_port, wait_until
+from platform_kb.processes import free_port, port_open, spawn, wait_for_port, wait_until
+from platform_kb_lab.kubeapi.__main__ import main
 
 
 def test_module_entry_serves_seeds_and_stops(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_module_entry_serves_seeds_and_stops(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "platform_kb.lab.kubeapi",
+        "platform_kb_lab.kubeapi",
         "--host",
         "127.0.0.1",
         "--port",

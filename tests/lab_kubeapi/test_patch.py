@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from platform_kb.lab.kubeapi.errors import Invalid
-from platform_kb.lab.kubeapi.patch import json_patch, merge_patch, strategic_merge_patch
+from platform_kb_lab.kubeapi.errors import Invalid
+from platform_kb_lab.kubeapi.patch import json_patch, merge_patch, strategic_merge_patch
 
 
 @pytest.mark.parametrize(

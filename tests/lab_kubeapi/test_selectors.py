@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_kb.lab.kubeapi.selectors import FieldSelector, LabelSelector, SelectorError, field_value
+from platform_kb_lab.kubeapi.selectors import FieldSelector, LabelSelector, SelectorError, field_value
 
 LABELS = {"app": "spark", "spark-role": "driver", "sparkoperator.k8s.io/app-name": "long-test", "n": "5"}
 

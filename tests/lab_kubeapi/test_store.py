@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from platform_kb.lab.kubeapi import (
+from platform_kb_lab.kubeapi import (
     RESOURCES,
     AlreadyExists,
     BadRequest,

@@ -23,9 +23,11 @@ import httpx
 import pytest
 
 from platform_kb.errors import MissingPrerequisite
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.manager import check_prerequisites
-from platform_kb.lab.processes import ProcessRecord, free_port
+from platform_kb.processes import ProcessRecord, free_port
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.manager import check_prerequisites
+
+from ..prereq import missing
 
 KB = str(Path(sys.executable).with_name("kb"))
 
@@ -113,7 +115,7 @@ def require_lab_prerequisites() -> None:
     try:
         check_prerequisites()
     except MissingPrerequisite as exc:
-        pytest.skip(f"lab prerequisites missing: {exc}")
+        missing(f"the lab's programs ({exc})")
 
 
 @pytest.fixture(scope="module")

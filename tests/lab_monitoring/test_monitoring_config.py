@@ -10,12 +10,14 @@ import pytest
 from platform_kb.errors import MissingPrerequisite, UsageProblem
 from platform_kb.install.scrape import host_scrape_configs
 from platform_kb.inventory import inventory_from_dict
-from platform_kb.lab import monitoring
-from platform_kb.lab.config import LAB_HOSTS, LabSettings
-from platform_kb.lab.ingress import build_config
-from platform_kb.lab.manager import lab_urls
-from platform_kb.lab.scenarios import SCENARIOS, get_scenario
-from platform_kb.lab.sshd import Sshd
+from platform_kb_lab import monitoring
+from platform_kb_lab.config import LAB_HOSTS, LabSettings
+from platform_kb_lab.ingress import build_config
+from platform_kb_lab.manager import lab_urls
+from platform_kb_lab.scenarios import SCENARIOS, get_scenario
+from platform_kb_lab.sshd import Sshd
+
+from ..prereq import missing
 
 
 def settings(tmp_path: Path, **kw) -> LabSettings:
@@ -130,7 +132,7 @@ def test_urls_via_the_tunnel(tmp_path):
 
 def test_sshd_listens_on_extra_addresses_and_names_each_in_known_hosts(tmp_path):
     if not shutil.which("ssh-keygen"):
-        pytest.skip("ssh-keygen missing")
+        missing("ssh-keygen")
     sshd = Sshd(tmp_path / "sshd", host="127.0.0.1", extra_hosts=["127.0.6.9", "127.0.0.1"])
     sshd.prepare()
     text = sshd.config_path.read_text()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from platform_kb.lab.processes import ProcessRecord, descendants, spawn, wait_until
-from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb.processes import ProcessRecord, descendants, spawn, wait_until
+from platform_kb_lab.sshd import Sshd, generate_key
 
 
 def test_stop_ends_connected_sessions(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb_lab.sshd import Sshd, generate_key
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent

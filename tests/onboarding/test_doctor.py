@@ -24,10 +24,10 @@ from platform_kb.doctor import (
     parse_java_major,
     run_doctor,
 )
-from platform_kb.lab.processes import free_port
-from platform_kb.lab.sshd import Sshd, generate_key
 from platform_kb.paths import ProjectPaths
+from platform_kb.processes import free_port
 from platform_kb.profiles import load_profile
+from platform_kb_lab.sshd import Sshd, generate_key
 
 
 def fingerprint(pub: Path) -> str:

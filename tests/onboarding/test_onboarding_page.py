@@ -24,7 +24,9 @@ import click
 import pytest
 
 from platform_kb.cli import cli
-from platform_kb.lab.processes import free_port, spawn, wait_for_port
+from platform_kb.processes import free_port, spawn, wait_for_port
+
+from ..prereq import PREFIX
 
 VENV = Path(sys.executable).parent.parent
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "onboarding.md"
@@ -199,7 +201,7 @@ LAB_OPT_IN = "KB_TEST_ONBOARDING_LAB"
 @pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get(LAB_OPT_IN) == "0",
-    reason=f"{LAB_OPT_IN}=0: the lab walk-through (about a minute: lab up + a Spark UI diagnosis) is skipped",
+    reason=f"{PREFIX}the lab ({LAB_OPT_IN}=0): the lab walk-through (about a minute: lab up + a Spark UI diagnosis) is skipped",
 )
 def test_lab_walkthrough_runs_as_written(clone: Path, lab_env: dict[str, str]) -> None:
     """lab up -> doctor --profile lab -> kb run (exit 1: the scenario's findings) -> records -> publish -> lab down."""

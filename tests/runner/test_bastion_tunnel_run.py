@@ -16,16 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platform_kb.lab.processes import free_port, spawn, wait_for_port
-from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb.processes import free_port, spawn, wait_for_port
+from platform_kb_lab.sshd import Sshd, generate_key
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = REPO / "runbooks" / "bastion-tunnel.py"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not RUNBOOK.exists(), reason="runbooks/bastion-tunnel.py is not there yet"),
-]
+pytestmark = pytest.mark.slow
 
 NODE_SERVER = """
 import json, sys

@@ -7,7 +7,7 @@ import signal
 import urllib.error
 import urllib.request
 
-from platform_kb.lab.processes import free_port, spawn, wait_for_port, wait_until
+from platform_kb.processes import free_port, spawn, wait_for_port, wait_until
 
 
 def _get(url: str) -> tuple[int, str]:

@@ -1,6 +1,6 @@
 """The runbook's verdict against a real browser (issue 13, item 6): headless Chromium as the oracle.
 
-For every configuration of the generated matrix (:mod:`platform_kb.lab.matrix`: urlFormat ×
+For every configuration of the generated matrix (:mod:`platform_kb_lab.matrix`: urlFormat ×
 proxyBase × proxyRedirectUri × rewrite-target × x-forwarded-prefix × driver running or finished ×
 name suffix, 41 in all) the lab is brought to that state — one lab switch per Spark side, the
 Ingress side annotated in place — and, through one kb tunnel to the lab's bastion:
@@ -39,16 +39,17 @@ from platform_kb.checks.spark_ui import (
     collect_and_diagnose,
     verdict,
 )
-from platform_kb.lab.manager import LabManager
-from platform_kb.lab.matrix import MatrixConfig, configurations, grouped
-from platform_kb.lab.operator import REWRITE_TARGET
-from platform_kb.lab.scenarios import APP_NAME, NAMESPACE
 from platform_kb.probes import Prober
 from platform_kb.profiles import load_profile
 from platform_kb.tunnel import Tunnel
+from platform_kb_lab.manager import LabManager
+from platform_kb_lab.matrix import MatrixConfig, configurations, grouped
+from platform_kb_lab.operator import REWRITE_TARGET
+from platform_kb_lab.scenarios import APP_NAME, NAMESPACE
 
 from ..browser.chromium import Chromium, PageLoad, find_chromium
 from ..lab.conftest import lab_processes, make_settings, require_lab_prerequisites
+from ..prereq import missing
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -92,7 +93,7 @@ def _path_of(url: str, base: str) -> str:
 def matrix_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabManager]:
     require_lab_prerequisites()
     if find_chromium() is None:
-        pytest.skip("chromium is not installed (Debian package chromium; scripts/setup installs it)")
+        missing("chromium (Debian package chromium; scripts/setup installs it)")
     settings = make_settings(tmp_path_factory.mktemp("matrix-lab"), start=120)
     manager = LabManager(settings, ready_timeout=180, echo=lambda _line: None)
     try:

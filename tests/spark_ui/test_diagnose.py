@@ -17,8 +17,8 @@ from platform_kb.checks.spark_ui import (
     expected_conf,
     working_url,
 )
-from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
 from platform_kb.probes import HttpResult
+from platform_kb_lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 DATA = Path(__file__).parent / "data"
 MAIN_APP = ("long-test", "spark")

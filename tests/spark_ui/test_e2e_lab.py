@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pytest
 
-from platform_kb.lab.config import LabSettings
-from platform_kb.lab.processes import free_port, port_bindable
-from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
+from platform_kb.processes import free_port, port_bindable
+from platform_kb_lab.config import LabSettings
+from platform_kb_lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 

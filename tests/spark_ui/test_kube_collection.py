@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from platform_kb.checks.spark_ui import KubeReader, api_client_through
-from platform_kb.lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
-from platform_kb.lab.scenarios import SCENARIOS as LAB_SCENARIOS
+from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
+from platform_kb_lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 PLURALS = {
     "SparkApplication": "sparkapplications",

@@ -1,6 +1,6 @@
 """Fixtures for the tunnel tests: real OpenSSH sshd bastions on 127.0.0.1 and an HTTP "node".
 
-Every sshd is a :class:`platform_kb.lab.sshd.Sshd` stopped by pid at teardown, and each test
+Every sshd is a :class:`platform_kb_lab.sshd.Sshd` stopped by pid at teardown, and each test
 asserts that nothing it started is still running. The node is a ThreadingHTTPServer in a thread.
 """
 
@@ -19,10 +19,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from platform_kb.lab.processes import wait_until
-from platform_kb.lab.sshd import Sshd, generate_key
+from platform_kb.processes import wait_until
 from platform_kb.profiles import BastionSpec, ForwardSpec
 from platform_kb.tunnel import Tunnel
+from platform_kb_lab.sshd import Sshd, generate_key
 
 BACKENDS = ["openssh", "paramiko"]
 

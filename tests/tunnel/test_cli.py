@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from platform_kb.cli import main
-from platform_kb.lab.sshd import Sshd
+from platform_kb_lab.sshd import Sshd
 
 KB = [sys.executable, "-c", "from platform_kb.cli import main; main()"]
 

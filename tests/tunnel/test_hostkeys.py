@@ -8,7 +8,6 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from platform_kb.lab.sshd import generate_key, public_key
 from platform_kb.tunnel import HostKeyError
 from platform_kb.tunnel.hostkeys import (
     KnownHosts,
@@ -19,6 +18,7 @@ from platform_kb.tunnel.hostkeys import (
     verify_host_key,
 )
 from platform_kb.tunnel.sshconfig import Hop
+from platform_kb_lab.sshd import generate_key, public_key
 
 
 @pytest.fixture(scope="module")

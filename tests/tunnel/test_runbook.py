@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
-from platform_kb.lab.sshd import Sshd
 from platform_kb.paths import ProjectPaths
+from platform_kb_lab.sshd import Sshd
 
 RUNBOOK = ProjectPaths.discover(Path(__file__).parent).runbooks / "bastion-tunnel.py"
 
@@ -74,7 +73,6 @@ def test_runbook_reports_a_refused_host_key(bastion: Sshd, keys: dict, node: tup
 def test_runbook_runs_under_kb_run(
     bastion: Sshd, known_hosts: Path, keys: dict, node: tuple, tmp_path: Path
 ) -> None:
-    pytest.importorskip("platform_kb.runner")
     write_lab_profile(tmp_path, bastion, known_hosts, keys["client"], node)
     profile = tmp_path / ".lab" / "profiles" / "lab.yaml"
     result = subprocess.run(

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import paramiko
 import pytest
 
-from platform_kb.lab.sshd import Sshd
 from platform_kb.profiles import ForwardSpec
 from platform_kb.tunnel import (
     AuthenticationError,
@@ -24,6 +23,7 @@ from platform_kb.tunnel import (
     LocalPortInUse,
 )
 from platform_kb.tunnel.hostkeys import fingerprint
+from platform_kb_lab.sshd import Sshd
 
 BACKENDS = ["openssh", "paramiko"]
 

@@ -8,7 +8,7 @@ CSS/JS the way a browser does (against ``<base href>``) and reads ``<prefix>/api
 kube-prometheus-stack values to change.
 
 Upstream behaviour the diagnosis relies on (grafana/grafana; details and the lab stand-in that
-reproduces it in :mod:`platform_kb.lab.grafana`):
+reproduces it in :mod:`platform_kb_lab.grafana`):
 
 * ``pkg/setting/setting.go`` ``parseAppUrlAndSubUrl``: ``root_url``'s path is ``AppSubURL``;
   ``conf/defaults.ini``: ``root_url = %(protocol)s://%(domain)s:%(http_port)s/`` (no sub-path) and

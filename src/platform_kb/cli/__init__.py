@@ -1,7 +1,9 @@
 """The ``kb`` command: parses arguments and delegates; no logic lives here.
 
 Each command group sits in its own module under ``platform_kb.cli`` and is imported only when
-used, so ``kb --help`` stays fast. Errors from the package (:class:`platform_kb.errors.KbError`)
+used, so ``kb --help`` stays fast. Other installed packages add commands through the entry-point
+group ``platform_kb.commands`` (the lab package adds ``kb lab`` that way, so the product never
+imports the lab). Errors from the package (:class:`platform_kb.errors.KbError`)
 become a one-line message on stderr and the error's exit code (2 for bad input).
 """
 
@@ -9,19 +11,21 @@ from __future__ import annotations
 
 import importlib
 import sys
+from importlib.metadata import EntryPoint, entry_points
 
 import click
 
 from ..errors import KbError
 
-# command name -> "module:attribute" (modules under platform_kb.cli)
+PLUGIN_GROUP = "platform_kb.commands"
+
+# command name -> (module under platform_kb.cli, one-line help); each module has ``command``
 COMMANDS: dict[str, tuple[str, str]] = {
     "docs": ("docs", "Build or serve the knowledge-base site."),
     "check": ("check", "Validate write-ups, runbooks and internal links."),
     "tunnel": ("tunnel", "Open the bastion tunnel (like ssh -N -L)."),
     "run": ("run", "Run a runbook with papermill and keep its record."),
     "runs": ("runs", "List and publish run records."),
-    "lab": ("lab", "Start, inspect and stop the local lab."),
     "new": ("new", "Create a write-up or runbook from the template."),
     "doctor": ("doctor", "Check this machine and a profile."),
 }
@@ -31,9 +35,12 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(set(COMMANDS) | set(_plugins()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        plugin = _plugins().get(cmd_name)
+        if plugin is not None and cmd_name not in COMMANDS:
+            return plugin.load()
         if cmd_name not in COMMANDS:
             return None
         module_name, _help = COMMANDS[cmd_name]
@@ -46,9 +53,21 @@ class LazyGroup(click.Group):
         return module.command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        rows = [(name, _short_help(ctx, self, name)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    """Commands other installed packages register under :data:`PLUGIN_GROUP`."""
+    return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
+
+
+def _short_help(ctx: click.Context, group: click.Group, name: str) -> str:
+    if name in COMMANDS:
+        return COMMANDS[name][1]
+    command = group.get_command(ctx, name)
+    return command.get_short_help_str(limit=70) if command else ""
 
 
 def _not_yet(name: str) -> click.Command:

@@ -10,5 +10,5 @@ The flow of one install runbook (``runbooks/install-*.py``)::
 
 ``charts.py`` holds the pinned chart facts, ``commands.py`` the typed commands with secret masking,
 ``secrets.py`` the ``env:``/``file:`` references, ``s3.py`` a small SigV4 S3 client and
-``s3lab.py`` the lab's S3 stand-in for MinIO. ``steps.py`` is the thin glue the runbooks call.
+``steps.py`` is the thin glue the runbooks call.
 """

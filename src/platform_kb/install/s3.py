@@ -1,7 +1,7 @@
 """A small S3 client (httpx + AWS Signature Version 4, path-style) for verification.
 
 Used by ``verify.py`` to check that the MinIO prefixes exist and receive objects, and by the
-lab's S3 stand-in (``s3lab.py``) to verify request signatures. boto3 is not a dependency of this
+lab's S3 stand-in (``platform_kb_lab.s3server``) to verify request signatures. boto3 is not a dependency of this
 project (botocore pins python-dateutil < 3, which conflicts with the kubernetes client), so the
 signing follows the AWS SigV4 specification directly ("Create a canonical request",
 "Create a string to sign", "Calculate the signature" in the AWS IAM user guide) and is tested

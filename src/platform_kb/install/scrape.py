@@ -4,7 +4,7 @@ Where this sits: ``values.render_monitoring`` puts :func:`host_scrape_configs` u
 ``prometheus.prometheusSpec.additionalScrapeConfigs`` of kube-prometheus-stack (the Prometheus
 Operator appends them to the generated configuration: prometheus-operator
 ``Documentation/user-guides/additional-scrape-config.md``), and the lab's real Prometheus
-(``platform_kb.lab.monitoring``) is started with exactly the same list, so what the lab verifies is
+(``platform_kb_lab.monitoring``) is started with exactly the same list, so what the lab verifies is
 what the runbook renders.
 
 The cluster's own nodes are not here: kube-prometheus-stack's node-exporter DaemonSet is scraped

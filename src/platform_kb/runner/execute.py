@@ -263,14 +263,11 @@ def _error_info(
 
 
 def run_context(profile: str | None, paths: ProjectPaths) -> dict[str, Any]:
-    """The profile's name and, for the profile ``kb lab up`` wrote, the lab scenario."""
+    """The profile's name and the labels of its ``run_context`` file (the lab's scenario, for one)."""
     if not profile:
         return {}
-    from ..lab.config import lab_scenario_of
-
     path = find_profile(profile, paths)
-    scenario = lab_scenario_of(path)
-    return {"profile": path.stem, **({"lab_scenario": scenario} if scenario else {})}
+    return {"profile": path.stem, **load_profile(str(path), paths).run_labels()}
 
 
 # --- the pipeline -------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ when available, so it dies with the Python process even if that is killed hard.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shlex
 import shutil
@@ -25,7 +24,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..lab.processes import ProcessRecord, spawn, wait_until
+from ..processes import ProcessRecord, spawn, wait_until
+from ..procnet import listening_ports
 from ..profiles import ForwardSpec
 from .errors import AuthenticationError, BastionUnreachable, HostKeyError, LocalPortInUse, TunnelError
 from .session import ConnectOptions
@@ -127,37 +127,6 @@ def equivalent_command(route: Route, forwards: list[tuple[ForwardSpec, int]]) ->
     if bastion.port != 22:
         argv += ["-p", str(bastion.port)]
     return shlex.join([*argv, f"{bastion.user}@{bastion.hostname}"])
-
-
-def _socket_inodes(pid: int) -> set[str]:
-    inodes = set()
-    try:
-        for fd in os.scandir(f"/proc/{pid}/fd"):
-            try:
-                target = os.readlink(fd.path)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    except OSError:
-        pass
-    return inodes
-
-
-def listening_ports(pid: int) -> set[int]:
-    """TCP ports the process ``pid`` listens on (from /proc/net/tcp{,6}); empty if unreadable."""
-    inodes = _socket_inodes(pid)
-    ports: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if len(cols) > 9 and cols[3] == "0A" and cols[9] in inodes:
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
 
 
 _ERROR_PATTERNS: list[tuple[re.Pattern[str], type[TunnelError]]] = [
