@@ -91,6 +91,7 @@ class PageLoad:
     sheets: list[dict[str, Any]] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
     jquery: bool = False
+    waited: Any = None  # the last value of load()'s ``wait_for`` expression
     seconds: float = 0.0
 
     @property
@@ -257,8 +258,12 @@ class Chromium:
             finally:
                 self.ws.settimeout(self.timeout)
 
-    def load(self, url: str, settle: float = 0.4) -> PageLoad:
-        """Open ``url`` in a new tab as a user would; record every request until the network is quiet."""
+    def load(self, url: str, settle: float = 0.4, wait_for: str | None = None) -> PageLoad:
+        """Open ``url`` in a new tab as a user would; record every request until the network is quiet.
+
+        ``wait_for``: a JavaScript expression evaluated (after the network is quiet) until it is
+        truthy or the timeout passes; its last value is ``PageLoad.waited``.
+        """
         started = time.monotonic()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -293,6 +298,10 @@ class Chromium:
             self._pump(time.monotonic() + self.timeout, done)
             absorb()
             page.requests = order
+            if not page.nav_error and wait_for:
+                page.waited = self._wait_for(wait_for, session, started + self.timeout)
+                absorb()
+                page.requests = order
             if not page.nav_error:
                 evaluated = self.send(
                     "Runtime.evaluate", {"expression": PAGE_STATE_JS, "returnByValue": True}, session=session
@@ -307,6 +316,17 @@ class Chromium:
             return page
         finally:
             self.send("Target.closeTarget", {"targetId": target})
+
+    def _wait_for(self, expression: str, session: str, deadline: float) -> Any:
+        value: Any = None
+        while True:
+            reply = self.send(
+                "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session
+            )
+            value = reply.get("result", {}).get("value")
+            if value or time.monotonic() >= deadline:
+                return value
+            self._pump(min(deadline, time.monotonic() + 0.1), lambda: False)
 
     @staticmethod
     def _record(

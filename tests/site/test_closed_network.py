@@ -16,12 +16,16 @@ def test_built_site_loads_nothing_from_other_hosts(built_site):
     assert audit_site(built_site.site) == []
 
 
-def test_no_google_fonts_and_no_mermaid_in_built_pages(built_site):
+def test_no_google_fonts_and_mermaid_only_with_the_sites_own_copy(built_site):
+    diagrams = 0
     for page in built_site.site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
-        assert not re.search(r"class=\"[^\"]*\bmermaid\b", html), page
+        if re.search(r"class=\"[^\"]*\bmermaid\b", html):
+            diagrams += 1
+            assert re.search(r'<script src="[^"]*_generated/assets/javascripts/mermaid\.min\.js">', html), page
         assert 'data-md-component="source"' not in html, page  # no repo_url: no GitHub API calls
+    assert diagrams >= 1  # the layer diagram on architecture.md
 
 
 def test_external_links_to_read_are_allowed(built_site):
@@ -118,3 +122,18 @@ def test_build_fails_when_a_page_loads_from_another_host(make_project):
     result = project.kb("docs", "build")
     assert result.returncode == 2
     assert "architecture/index.html: <img src> loads https://img.example.org/diagram.png" in result.stderr
+
+
+def test_a_mermaid_page_counts_as_a_cdn_load_unless_it_brings_its_own_copy(tmp_path):
+    bare = tmp_path / "bare.html"
+    bare.write_text('<div class="mermaid">graph TB; a-->b</div>')
+    own = tmp_path / "own.html"
+    own.write_text('<div class="mermaid">graph TB; a-->b</div><script src="../js/mermaid.min.js"></script>')
+    cdn = tmp_path / "cdn.html"
+    cdn.write_text('<div class="mermaid">x</div><script src="https://cdn.example.org/mermaid.min.js"></script>')
+    assert [load.url for load in audit_file(bare)] == ["https://unpkg.com/mermaid@..."]
+    assert audit_file(own) == []
+    assert {load.url for load in audit_file(cdn)} == {
+        "https://unpkg.com/mermaid@...",
+        "https://cdn.example.org/mermaid.min.js",
+    }

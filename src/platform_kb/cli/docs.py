@@ -11,6 +11,7 @@ import click
 
 from ..paths import ProjectPaths
 from ..site import build_site, generate_site, serve_site
+from ..site.vendor import VENDORED, fetch
 
 
 @click.group(name="docs", help="Build or serve the knowledge-base site.")
@@ -32,6 +33,13 @@ def _generate(paths: ProjectPaths) -> None:
 def generate() -> None:
     """Write the pages for issues/ and runbooks/ into docs/_generated/ (no build)."""
     _generate(ProjectPaths.discover())
+
+
+@command.command("vendor")
+def vendor() -> None:
+    """Fetch the site's pinned front-end files (Mermaid) from npm into the venv (scripts/setup runs it)."""
+    for script in VENDORED:
+        click.echo(f"kb docs: {script.npm_package}@{script.version} in {fetch(script)}")
 
 
 @command.command("build")

@@ -8,7 +8,11 @@ in JavaScript code. Links a reader clicks (``<a href>``, ``rel=canonical``...) a
 
 Material's JavaScript bundle carries a few URLs it loads only under a condition; each is listed in
 :data:`CONDITIONAL_LOADERS` with the page marker that triggers it, and a page with that marker is
-reported. Any other absolute URL in JavaScript code is reported.
+reported. Any other absolute URL in JavaScript code is reported. A page that loads the site's own
+Mermaid (:mod:`platform_kb.site.vendor`) does not trigger Material's Mermaid loader. Vendored files
+are recognised by their pinned sha256 and not scanned (Mermaid's bundle names XML namespaces such
+as ``http://www.w3.org/2000/svg``, which nothing fetches); that they load nothing from elsewhere is
+shown by a real browser (``tests/site/test_mermaid.py``: Chromium with every other host unresolvable).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from .vendor import VENDORED, sha256_of
+
+_VENDORED_SHA256 = frozenset(script.sha256 for script in VENDORED)
 _EXTERNAL = re.compile(r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 _LOCAL_SCHEMES = ("data:", "blob:", "about:", "javascript:", "mailto:", "tel:")
 _CSS_URL = re.compile(r"url\(\s*(?:'([^']*)'|\"([^\"]*)\"|([^)'\"\s]+))\s*\)", re.IGNORECASE)
@@ -54,6 +61,12 @@ class ConditionalLoader:
     prefix: str
     trigger: str
     page_marker: re.Pattern[str] | None  # present in a page's HTML when the condition holds there
+    provided_by: re.Pattern[str] | None = None  # present when the page brings its own copy instead
+
+    def fires_on(self, page: str) -> bool:
+        if self.page_marker is None or not self.page_marker.search(page):
+            return False
+        return self.provided_by is None or not self.provided_by.search(page)
 
 
 _SOURCE_MARKER = re.compile(r"data-md-component=[\"']source[\"']")
@@ -63,6 +76,7 @@ CONDITIONAL_LOADERS: tuple[ConditionalLoader, ...] = (
         "https://unpkg.com/mermaid@",
         "a Mermaid diagram on the page",
         re.compile(r"class=[\"'][^\"']*\bmermaid\b"),
+        re.compile(r"<script[^>]+src=[\"'](?![a-z]+:|//)[^\"']*/mermaid\.min\.js[\"']"),
     ),
     # ...a polyfill, only in browsers without ResizeObserver (every current browser has it)
     ConditionalLoader("https://unpkg.com/resize-observer-polyfill", "a browser without ResizeObserver", None),
@@ -144,6 +158,8 @@ def audit_file(path: Path) -> list[ExternalLoad]:
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".css", ".js", ".svg"):
         return []
+    if suffix == ".js" and sha256_of(path) in _VENDORED_SHA256:
+        return []
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix == ".css":
         return [ExternalLoad(path, "CSS url()/@import", url) for url in css_loads(text)]
@@ -154,7 +170,7 @@ def audit_file(path: Path) -> list[ExternalLoad]:
     scanner.close()
     loads = [ExternalLoad(path, what, url) for what, url in scanner.found]
     for loader in CONDITIONAL_LOADERS:
-        if loader.page_marker is not None and loader.page_marker.search(text):
+        if loader.fires_on(text):
             loads.append(ExternalLoad(path, f"Material's script ({loader.trigger})", loader.prefix + "..."))
     return loads
 

@@ -5,7 +5,8 @@ Where it sits: the first step of ``kb docs build`` and ``kb docs serve`` (then M
 staging folder and copied over only when their content changed, and stale pages are removed, so a
 running ``mkdocs serve`` rebuilds only after a real change. Generation owns
 ``docs/_generated/issues/`` and ``docs/_generated/runbooks/`` (stale files there are removed);
-other folders under ``docs/_generated/`` are left alone.
+other folders under ``docs/_generated/`` are left alone, except ``assets/``, where the vendored
+front-end files (:mod:`platform_kb.site.vendor`: Mermaid) are copied.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..writeups import load_writeups
 from .issues import generate_issue_pages
 from .layout import SiteLayout, runbook_paths
 from .runbooks import generate_runbook_pages
+from .vendor import copy_into
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ def generate_site(paths: ProjectPaths) -> GeneratedSite:
             section_pages, section_changed = _sync(staging / section, out_dir)
             pages += section_pages
             changed += section_changed
+    changed += copy_into(paths.docs)
     return GeneratedSite(layout.generated_dir, tuple(pages), tuple(changed))
 
 
