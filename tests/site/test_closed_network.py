@@ -23,7 +23,9 @@ def test_no_google_fonts_and_mermaid_only_with_the_sites_own_copy(built_site):
         assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
         if re.search(r"class=\"[^\"]*\bmermaid\b", html):
             diagrams += 1
-            assert re.search(r'<script src="[^"]*_generated/assets/javascripts/mermaid\.min\.js">', html), page
+            assert re.search(r'<script src="[^"]*_generated/assets/javascripts/mermaid\.min\.js">', html), (
+                page
+            )
         assert 'data-md-component="source"' not in html, page  # no repo_url: no GitHub API calls
     assert diagrams >= 1  # the layer diagram on architecture.md
 
@@ -130,7 +132,9 @@ def test_a_mermaid_page_counts_as_a_cdn_load_unless_it_brings_its_own_copy(tmp_p
     own = tmp_path / "own.html"
     own.write_text('<div class="mermaid">graph TB; a-->b</div><script src="../js/mermaid.min.js"></script>')
     cdn = tmp_path / "cdn.html"
-    cdn.write_text('<div class="mermaid">x</div><script src="https://cdn.example.org/mermaid.min.js"></script>')
+    cdn.write_text(
+        '<div class="mermaid">x</div><script src="https://cdn.example.org/mermaid.min.js"></script>'
+    )
     assert [load.url for load in audit_file(bare)] == ["https://unpkg.com/mermaid@..."]
     assert audit_file(own) == []
     assert {load.url for load in audit_file(cdn)} == {
