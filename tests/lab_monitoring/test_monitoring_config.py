@@ -17,7 +17,7 @@ from platform_kb_lab.manager import lab_urls
 from platform_kb_lab.scenarios import SCENARIOS, get_scenario
 from platform_kb_lab.sshd import Sshd
 
-from ..prereq import missing
+from ..prereq import missing, unless
 
 
 def settings(tmp_path: Path, **kw) -> LabSettings:
@@ -68,11 +68,14 @@ def test_prometheus_config_is_itself_the_node_and_the_rendered_hosts(tmp_path):
     }
     assert jobs[1] == {"job_name": "node-exporter", "static_configs": [{"targets": ["127.0.6.9:9100"]}]}
     assert jobs[2:] == host_scrape_configs(inventory)
-    argv = monitoring.prometheus_argv(s) if shutil.which("prometheus") else []
-    if argv:
-        assert "--web.route-prefix=/prometheus" in argv
-        assert "--web.external-url=http://127.0.0.1:18080/prometheus" in argv
-        assert "--web.listen-address=127.0.6.9:9090" in argv
+
+
+@unless(shutil.which("prometheus") or Path("/usr/bin/prometheus").exists(), "prometheus (Debian package)")
+def test_prometheus_argv_serves_under_the_ingress_prefix(tmp_path):
+    argv = monitoring.prometheus_argv(settings(tmp_path))
+    assert "--web.route-prefix=/prometheus" in argv
+    assert "--web.external-url=http://127.0.0.1:18080/prometheus" in argv
+    assert "--web.listen-address=127.0.6.9:9090" in argv
 
 
 def test_missing_binaries_name_the_debian_packages(monkeypatch):
