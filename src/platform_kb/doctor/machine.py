@@ -112,9 +112,7 @@ def check_tool(spec: ToolSpec, env: MachineEnv) -> Check:
             f"apt-get install {spec.package} (scripts/setup does this as root)",
             required,
         )
-    version = (
-        _run([found, *spec.version_args], env.timeout).splitlines()[0] if spec.version_args else ""
-    )
+    version = _run([found, *spec.version_args], env.timeout).splitlines()[0] if spec.version_args else ""
     return Check(spec.name, OK, f"{found}{' — ' + version if version else ''}", required=required)
 
 
