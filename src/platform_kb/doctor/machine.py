@@ -9,10 +9,15 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from ..kube import (
+    NO_CURRENT_CONTEXT,
+    UNKNOWN_CLUSTER,
+    UNKNOWN_CONTEXT,
+    UNREADABLE,
+    KubeconfigError,
+    context_server,
+)
 from ..profiles import Profile
 from .model import FAIL, OK, SKIP, Check, MachineEnv, missing_status
 
@@ -135,6 +140,14 @@ def machine_checks(env: MachineEnv) -> list[Check]:
 # --- kubeconfig ----------------------------------------------------------------------------------
 
 
+KUBECONFIG_FIXES = {
+    UNREADABLE: "fix or replace the file",
+    NO_CURRENT_CONTEXT: "kubectl config use-context NAME (see kubectl config get-contexts)",
+    UNKNOWN_CONTEXT: "kubectl config use-context NAME with an existing context",
+    UNKNOWN_CLUSTER: "add the cluster entry or fix the context",
+}
+
+
 def kubeconfig_files(env: MachineEnv, profile: Profile | None) -> tuple[list[Path], bool, str]:
     """The kubeconfig files to read, whether they are required, and where the choice came from."""
     if profile is not None and profile.kubeconfig:
@@ -144,13 +157,10 @@ def kubeconfig_files(env: MachineEnv, profile: Profile | None) -> tuple[list[Pat
     return [env.home / ".kube" / "config"], False, "~/.kube/config"
 
 
-def _named(items: Any, key: str) -> dict[str, dict[str, Any]]:
-    if not isinstance(items, list):
-        return {}
-    return {str(i["name"]): (i.get(key) or {}) for i in items if isinstance(i, dict) and "name" in i}
-
-
 def check_kubeconfig(env: MachineEnv, profile: Profile | None) -> Check:
+    """The kubeconfig's current context resolves to a cluster, read as the runbooks' client reads it
+    (:func:`platform_kb.kube.context_server`: the official loader; several ``$KUBECONFIG`` files
+    merge as kubectl merges them)."""
     files, required, origin = kubeconfig_files(env, profile)
     existing = [f for f in files if f.is_file()]
     names = ", ".join(map(str, files))
@@ -169,60 +179,20 @@ def check_kubeconfig(env: MachineEnv, profile: Profile | None) -> Check:
             f"{origin} names {names}, which does not exist",
             "kb lab up writes the lab's; for the homelab copy it from the cluster admin",
         )
-    # kubectl merges the files of $KUBECONFIG: first current-context wins, names merge.
-    current, contexts, clusters = None, {}, {}
-    for path in existing:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            return Check(
-                "kubeconfig",
-                missing_status(required),
-                f"{path}: not valid YAML ({exc})",
-                "fix or replace the file",
-                required,
-            )
-        if not isinstance(data, dict):
-            return Check(
-                "kubeconfig",
-                missing_status(required),
-                f"{path}: not a kubeconfig mapping",
-                "fix or replace the file",
-                required,
-            )
-        current = current or data.get("current-context")
-        contexts = {**_named(data.get("contexts"), "context"), **contexts}
-        clusters = {**_named(data.get("clusters"), "cluster"), **clusters}
+    try:
+        found = context_server(existing)
+    except KubeconfigError as exc:
+        return Check(
+            "kubeconfig",
+            missing_status(required),
+            f"{exc.where}: {exc.detail}",
+            KUBECONFIG_FIXES[exc.reason],
+            required,
+        )
     where = ", ".join(map(str, existing))
-    if not current:
-        return Check(
-            "kubeconfig",
-            missing_status(required),
-            f"{where}: no current-context",
-            "kubectl config use-context NAME (see kubectl config get-contexts)",
-            required,
-        )
-    if current not in contexts:
-        return Check(
-            "kubeconfig",
-            missing_status(required),
-            f"{where}: current-context {current!r} is not among its contexts ({', '.join(contexts) or 'none'})",
-            "kubectl config use-context NAME with an existing context",
-            required,
-        )
-    cluster_name = str(contexts[current].get("cluster", ""))
-    if cluster_name not in clusters:
-        return Check(
-            "kubeconfig",
-            missing_status(required),
-            f"{where}: context {current!r} names cluster {cluster_name!r}, which is not defined",
-            "add the cluster entry or fix the context",
-            required,
-        )
-    server = clusters[cluster_name].get("server", "?")
     return Check(
         "kubeconfig",
         OK,
-        f"{where}: context {current} -> cluster {cluster_name} ({server})",
+        f"{where}: context {found.context} -> cluster {found.cluster} ({found.server or '?'})",
         required=required,
     )
