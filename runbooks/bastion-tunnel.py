@@ -42,8 +42,6 @@ kubeconfig: str = ""  # API 서버용 kubeconfig (있으면 그 인증서와 주
 timeout: float = 5.0  # HTTP 요청 제한 시간(초) [0.1..]
 
 # %%
-from pathlib import Path
-
 import httpx
 from kubernetes.client import VersionApi
 
@@ -156,10 +154,9 @@ with rb.step("API 서버 응답"):
     host, port = tunnel.address("api")
     answers = []
     if kubeconfig := params.get("kubeconfig"):
-        # the kubeconfig's scheme (https in the homelab, http in the lab stand-in)
-        scheme = "https" if "https://" in Path(kubeconfig).expanduser().read_text() else "http"
         try:
-            api = kube.api_client(kubeconfig, server=f"{scheme}://{host}:{port}")
+            # the tunnel's address with the kubeconfig's scheme (https in the homelab, http in the lab)
+            api = kube.api_client_via(kubeconfig, (host, port))
             version = VersionApi(api).get_code()
             answers.append({"요청": "/version (kubeconfig)", "결과": version.git_version})
         except Exception as exc:  # the official client raises many types; all mean "no answer"

@@ -92,7 +92,7 @@ with rb.step("터널 열기"):
     obs.base_url = tunnel.url("ingress")
     reader = ui.KubeReader(ui.api_client_through(kubeconfig, tunnel.address("api")))
     prober = Prober()
-    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
+    rb.table(ui.forward_rows(tunnel))
 
 # %% [markdown]
 # ## 2. SparkApplication 찾기
@@ -104,7 +104,7 @@ with rb.step("터널 열기"):
 # %%
 with rb.step("SparkApplication 찾기"):
     ui.find_applications(reader, obs)
-    rb.table([a.row(app_name) for a in obs.apps], title=f"`{namespace}`의 `{app_name}` 후보 (최신순)")
+    rb.table(ui.app_rows(obs), title=f"`{namespace}`의 `{app_name}` 후보 (최신순)")
     rb.say(
         f"진단할 앱: **`{obs.app.name}`**" if obs.app else f"`{app_name}`에 맞는 SparkApplication이 없습니다."
     )
@@ -121,10 +121,10 @@ with rb.step("UI Service와 Ingress 찾기") as step:
     if obs.app is None:
         step.skip("진단할 앱이 없음")
     ui.collect_ui_objects(reader, obs)
-    rb.table([obs.service.row()] if obs.service else [], title="UI Service")
+    rb.table(ui.service_rows(obs), title="UI Service")
     if obs.ingress:
-        rb.table([obs.ingress.row()], title="UI Ingress")
-        rb.say("```text\n" + obs.ingress.describe() + "\n```")
+        rb.table(ui.ingress_rows(obs), title="UI Ingress")
+        rb.say("```text\n" + ui.describe_ingress(obs.ingress) + "\n```")
     else:
         rb.say("라벨에 맞는 UI Ingress가 없습니다.")
 
@@ -138,20 +138,9 @@ with rb.step("엔드포인트와 드라이버 파드") as step:
     if obs.app is None:
         step.skip("진단할 앱이 없음")
     ui.collect_backends(reader, obs)
-    rb.table(
-        [
-            {
-                "Service": obs.service.name if obs.service else "(없음)",
-                "엔드포인트": obs.endpoints.summary() if obs.endpoints else "(Service 없음)",
-                "준비된 주소": ", ".join(obs.endpoints.ready) if obs.endpoints else "",
-            }
-        ]
-    )
-    rb.table([obs.driver.row()] if obs.driver else [{"이름": "(드라이버 파드 없음)"}], title="드라이버 파드")
-    rb.table(
-        [{"API 호출": c.what, "셀렉터": c.selector, "항목": c.items, "초": c.seconds} for c in reader.calls],
-        title="이번 실행의 쿠버네티스 API 호출",
-    )
+    rb.table(ui.endpoint_rows(obs))
+    rb.table(ui.driver_rows(obs), title="드라이버 파드")
+    rb.table(ui.api_call_rows(reader.calls), title="이번 실행의 쿠버네티스 API 호출")
 
 # %% [markdown]
 # ## 5. `spark.ui.proxyBase`와 `spark.ui.proxyRedirectUri`
@@ -187,11 +176,7 @@ with rb.step("터널로 HTTP 확인") as step:
     rb.table(ui.page_rows(obs), title="브라우저처럼: 리다이렉트를 따라간 페이지와 CSS/JS (판정)")
     rb.table(ui.probe_rows(obs), title="요청과 응답 하나씩 (근거)")
     if obs.assets:
-        broken = sum(a.broken for a in obs.assets)
-        rb.table(
-            [a.row() for a in obs.assets],
-            title=f"jobs 페이지의 CSS/JS: {len(obs.assets)}개 중 {broken}개 깨짐",
-        )
+        rb.table(ui.asset_rows(obs), title=ui.assets_title(obs))
 
 # %% [markdown]
 # ## 7. History Server (드라이버가 없을 때)
@@ -203,19 +188,7 @@ with rb.step("터널로 HTTP 확인") as step:
 with rb.step("History Server 확인") as step:
     if obs.app is None or not obs.driver_gone:
         step.skip("드라이버가 살아 있음" if obs.app else "진단할 앱이 없음")
-    history = ui.lookup_history(prober, obs, history_server_url)
-    rb.table(
-        [
-            {
-                "History Server": history.base_url,
-                "목록": history.listing.evidence() if history.listing else "",
-                "앱 id": history.app_id or "(없음)",
-                "completed": history.completed,
-                "UI 주소": history.ui_url or "",
-                "UI 응답": history.ui_probe.status_line if history.ui_probe else "",
-            }
-        ]
-    )
+    rb.table(ui.history_rows(ui.lookup_history(prober, obs, history_server_url)))
 
 # %% [markdown]
 # ## 8. 진단

@@ -3,10 +3,18 @@
 The kubeconfig names the API server as the bastion sees it (``https://<node>:6443`` in the
 homelab, ``http://127.0.0.2:6443`` in the lab); :func:`api_client` points the client at the
 tunnel's local address instead, keeping the kubeconfig's credentials and CA.
+
+Kubeconfig files are read only through the official loader (``kubernetes.config.kube_config``:
+``load_kube_config`` into a ``client.Configuration``, ``KubeConfigMerger``); :func:`context_server`
+adds what that loader does not expose directly: the server address, scheme and ``tls-server-name``
+of the current context as the kubeconfig writes them (``kb doctor`` shows it, the tunnel keeps its
+scheme).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -14,6 +22,7 @@ from urllib.parse import urlparse
 import urllib3
 import yaml
 from kubernetes import client, config
+from kubernetes.config import kube_config
 
 from .errors import KbError, UsageProblem
 
@@ -73,12 +82,13 @@ def api_client(
     except config.ConfigException as exc:
         raise UsageProblem(f"kubeconfig {path}: {exc}") from exc
     if server:
+        original = configuration.host  # the kubeconfig's server, as the loader set it
         configuration.host = server.rstrip("/")
         if server.startswith("https://") and configuration.tls_server_name is None:
             # the certificate names the real API server, not 127.0.0.1
-            configuration.tls_server_name = _original_host(path, context)
+            configuration.tls_server_name = urlparse(original).hostname
         _keep_host(configuration)
-        return TunnelApiClient(configuration, _context_server(path, context))
+        return TunnelApiClient(configuration, original)
     return client.ApiClient(configuration)
 
 
@@ -111,27 +121,117 @@ def api_client_via(
 
 def server_scheme(kubeconfig: str | Path, context: str | None = None) -> str:
     """The scheme of the API server the kubeconfig's (current) context names; ``https`` when unknown."""
-    server = _context_server(Path(kubeconfig).expanduser(), context)
-    scheme = urlparse(server).scheme if server else ""
-    return scheme or "https"
-
-
-def _original_host(path: Path, context: str | None) -> str | None:
-    """The API server's host name as the kubeconfig's (current) context names it."""
-    server = _context_server(path, context)
-    return urlparse(server).hostname if server else None
-
-
-def _context_server(path: Path, context: str | None) -> str | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise UsageProblem(f"kubeconfig {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageProblem(f"kubeconfig {path}: not valid YAML: {exc}") from exc
-    ctx_name = context or data.get("current-context")
-    contexts = data.get("contexts") or []
-    ctx = next((c.get("context") or {} for c in contexts if c.get("name") == ctx_name), {})
-    clusters = data.get("clusters") or []
-    cluster = next((c.get("cluster") or {} for c in clusters if c.get("name") == ctx.get("cluster")), {})
-    return cluster.get("server")
+        return context_server(kubeconfig, context).scheme
+    except KubeconfigError as exc:
+        if exc.reason == UNREADABLE:
+            raise
+        return "https"
+
+
+# --- what the official loader does not expose: the current context's server --------------------------
+
+UNREADABLE, NO_CURRENT_CONTEXT, UNKNOWN_CONTEXT, UNKNOWN_CLUSTER = (
+    "unreadable",
+    "no-current-context",
+    "unknown-context",
+    "unknown-cluster",
+)
+
+
+class KubeconfigError(UsageProblem):
+    """A kubeconfig whose (current) context cannot be resolved; ``reason`` says which part failed
+    (:data:`UNREADABLE`, :data:`NO_CURRENT_CONTEXT`, :data:`UNKNOWN_CONTEXT`, :data:`UNKNOWN_CLUSTER`)."""
+
+    def __init__(self, where: str, detail: str, reason: str) -> None:
+        super().__init__(f"kubeconfig {where}: {detail}")
+        self.where, self.detail, self.reason = where, detail, reason
+
+
+@dataclass(frozen=True)
+class ContextServer:
+    """The API server a kubeconfig's (current) context names, as written there (before any tunnel)."""
+
+    context: str
+    cluster: str
+    server: str | None
+    tls_server_name: str | None = None
+
+    @property
+    def scheme(self) -> str:
+        """``https`` or ``http``; ``https`` when the server names none (as the client assumes)."""
+        return (urlparse(self.server).scheme if self.server else "") or "https"
+
+    @property
+    def hostname(self) -> str | None:
+        return urlparse(self.server).hostname if self.server else None
+
+
+def context_server(
+    kubeconfig: str | Path | Sequence[str | Path], context: str | None = None
+) -> ContextServer:
+    """The server, scheme and ``tls-server-name`` of ``context`` (default: the current context).
+
+    The files are read and merged by the official loader (kubernetes/config/kube_config.py
+    ``KubeConfigMerger``: the first entry of each name wins), which resolves the context and its
+    cluster (``ConfigNode.get_with_name``) as ``load_kube_config`` does; the loader keeps the
+    server only inside a ``Configuration`` (after loading credentials), hence this helper. With
+    several files (``$KUBECONFIG``) the current context is the first file's that sets one, as
+    kubectl reads it.
+    """
+    paths = [kubeconfig] if isinstance(kubeconfig, str | Path) else list(kubeconfig)
+    files = [Path(p).expanduser() for p in paths]
+    merger = _merge(files)
+    where = ", ".join(map(str, files))
+    name = context or _first_current_context(merger, files)
+    if not name:
+        raise KubeconfigError(where, "no current-context", NO_CURRENT_CONTEXT)
+    merged = merger.config
+    try:
+        ctx = merged["contexts"].get_with_name(name, safe=True)
+        if ctx is None:
+            names = ", ".join(str(c["name"]) for c in merged["contexts"].value) or "none"
+            detail = f"current-context {name!r} is not among its contexts ({names})"
+            raise KubeconfigError(where, detail, UNKNOWN_CONTEXT)
+        cluster_name = str(_mapping(ctx.safe_get("context")).get("cluster") or "")
+        cluster = merged["clusters"].get_with_name(cluster_name, safe=True)
+        if cluster is None:
+            detail = f"context {name!r} names cluster {cluster_name!r}, which is not defined"
+            raise KubeconfigError(where, detail, UNKNOWN_CLUSTER)
+        entry = _mapping(cluster.safe_get("cluster"))
+    except kube_config.ConfigException as exc:
+        raise KubeconfigError(where, str(exc), UNREADABLE) from exc
+    return ContextServer(name, cluster_name, entry.get("server"), entry.get("tls-server-name"))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _merge(files: list[Path]) -> kube_config.KubeConfigMerger:
+    """The files merged by the official loader, one by one so that an error names its file."""
+    merger = kube_config.KubeConfigMerger("")  # no path: the files are added below
+    for path in files:
+        try:
+            merger.load_config(str(path))
+        except OSError as exc:
+            raise KubeconfigError(str(path), exc.strerror or str(exc), UNREADABLE) from exc
+        except yaml.YAMLError as exc:
+            raise KubeconfigError(str(path), f"not valid YAML ({exc})", UNREADABLE) from exc
+        except kube_config.ConfigException as exc:  # the loader refuses an empty file
+            raise KubeconfigError(str(path), "empty, not a kubeconfig", UNREADABLE) from exc
+        except (AttributeError, TypeError) as exc:  # YAML, but not a mapping
+            raise KubeconfigError(str(path), "not a kubeconfig mapping", UNREADABLE) from exc
+    if merger.config is None:
+        raise KubeconfigError(", ".join(map(str, files)), "no file to read", UNREADABLE)
+    return merger
+
+
+def _first_current_context(merger: kube_config.KubeConfigMerger, files: list[Path]) -> str | None:
+    """kubectl's rule for ``$KUBECONFIG``: the first file that sets ``current-context`` decides
+    (the official merger keeps the last one)."""
+    for path in files:
+        current = (merger.config_files.get(str(path)) or {}).get("current-context")
+        if current:
+            return str(current)
+    return None

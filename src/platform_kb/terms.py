@@ -89,7 +89,7 @@ def scanned_files(root: Path) -> list[Path]:
     if (root / "README.md").is_file():
         files.append(root / "README.md")
     for sub in ("checks", "install"):
-        files += sorted((root / "src" / "platform_kb" / sub).glob("*.py"))
+        files += sorted((root / "src" / "platform_kb" / sub).rglob("*.py"))
     return files
 
 

@@ -12,18 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from platform_kb.doctor import (
-    FAIL,
-    OK,
-    SKIP,
-    TOOLS,
-    WARN,
-    MachineEnv,
-    check_kubeconfig,
-    check_tool,
-    parse_java_major,
-    run_doctor,
-)
+from platform_kb.doctor import run_doctor
+from platform_kb.doctor.machine import TOOLS, check_kubeconfig, check_tool, parse_java_major
+from platform_kb.doctor.model import FAIL, OK, SKIP, WARN, MachineEnv
 from platform_kb.paths import ProjectPaths
 from platform_kb.processes import free_port
 from platform_kb.profiles import load_profile
@@ -381,7 +372,7 @@ def test_revoked_host_key_fails(
 
 
 def test_the_profile_inventory_is_checked(tmp_path: Path, good_profile: Path) -> None:
-    from platform_kb.doctor import check_inventory
+    from platform_kb.doctor.bastion import check_inventory
 
     data = yaml.safe_load(good_profile.read_text())
     assert check_inventory(load_profile(str(good_profile))).status == SKIP  # optional without one

@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from platform_kb.checks import Finding
-from platform_kb.checks.spark_ui import ApiCall, Observations, collect_and_diagnose
+from platform_kb.checks.spark_ui import Observations, collect_and_diagnose
+from platform_kb.checks.spark_ui.model import ApiCall
 from platform_kb.probes import Prober
 
 DATA = Path(__file__).parent / "data"
@@ -63,7 +64,7 @@ def _fields_match(obj: dict[str, Any], selector: str) -> bool:
 
 @dataclass
 class FakeReader:
-    """Duck-typed :class:`platform_kb.checks.spark_ui.KubeReader` over fixture objects."""
+    """Duck-typed :class:`platform_kb.checks.spark_ui.facts.KubeReader` over fixture objects."""
 
     objects: list[dict[str, Any]]
     calls: list[ApiCall] = field(default_factory=list)

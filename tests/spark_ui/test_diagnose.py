@@ -9,14 +9,9 @@ import pytest
 import yaml
 
 from platform_kb.checks import has_errors
-from platform_kb.checks.spark_ui import (
-    AppInfo,
-    IngressInfo,
-    Observations,
-    diagnose,
-    expected_conf,
-    working_url,
-)
+from platform_kb.checks.spark_ui import diagnose, working_url
+from platform_kb.checks.spark_ui.model import AppInfo, IngressInfo, Observations, expected_conf
+from platform_kb.checks.spark_ui.present import describe_ingress
 from platform_kb.probes import HttpResult
 from platform_kb_lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
@@ -297,7 +292,7 @@ class TestIngressMatching:
         assert not ing.matches("/jobs/", None)
 
     def test_describe_like_kubectl(self):
-        text = _ingress("/spark-ui/spark/long-test(/|$)(.*)", self.REGEX).describe()
+        text = describe_ingress(_ingress("/spark-ui/spark/long-test(/|$)(.*)", self.REGEX))
         assert "Name:             x-ui-ingress" in text
         assert "/spark-ui/spark/long-test(/|$)(.*) (ImplementationSpecific)   x-ui-svc:4040 (<none>)" in text
         assert "Annotations:      nginx.ingress.kubernetes.io/rewrite-target: /$2" in text
@@ -331,7 +326,7 @@ def test_each_finding_only_with_its_evidence():
     ing = _ingress("/spark-ui/spark/long-test(/|$)(.*)", TestIngressMatching.REGEX)
     obs = Observations(namespace="spark", app_name="long-test", apps=[_app()], app=_app(), ingress=ing)
     assert [f.id for f in diagnose(obs)] == ["no-ready-endpoints"]  # no Service at all: nginx would 503
-    from platform_kb.checks.spark_ui import EndpointsInfo, ServiceInfo
+    from platform_kb.checks.spark_ui.model import EndpointsInfo, ServiceInfo
 
     obs.service = ServiceInfo("x-ui-svc")
     obs.endpoints = EndpointsInfo(("10.0.0.1:4040",))
@@ -381,6 +376,6 @@ def test_endpoints_fall_back_when_there_are_no_endpointslices(scenario):
     ],
 )
 def test_history_server_location_stays_on_the_tunnel(given, url, host):
-    from platform_kb.checks.spark_ui import history_location
+    from platform_kb.checks.spark_ui.facts import history_location
 
     assert history_location("http://127.0.0.1:8080", given) == (url, host)

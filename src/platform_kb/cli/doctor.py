@@ -14,7 +14,9 @@ import sys
 import click
 from rich.console import Console
 
-from ..doctor import DEFAULT_TIMEOUT, MachineEnv, render, run_doctor
+from ..doctor import run_doctor
+from ..doctor.model import DEFAULT_TIMEOUT, MachineEnv
+from ..doctor.report import render
 from ..errors import UsageProblem
 
 
