@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from platform_kb.errors import UsageProblem
 
-from .operator import REWRITE_TARGET, OperatorSettings
+from .operator.model import OperatorSettings
+from .operator.naming import REWRITE_TARGET
 
 X_FORWARDED_PREFIX = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 
