@@ -26,14 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import queue
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -41,11 +36,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import paramiko
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_lab_setup.py
+from _lab_setup import (  # noqa: E402
+    Lab,
+    bench_lab,
+    connect,
+    fresh_get,
+    get,
+    has_tools,
+    machine,
+    start_direct,
+    start_kb,
+    start_openssh,
+    start_sshtunnel,
+)
 
-from platform_kb.processes import ProcessRecord, free_port, spawn, wait_for_port, wait_until
-from platform_kb.procnet import listening_ports
-from platform_kb_lab.sshd import Sshd, generate_key
+from platform_kb.processes import ProcessRecord  # noqa: E402
 
 ASSET_KB = (121, 87, 150, 45, 30, 12, 8, 5, 3, 2, 60, 25, 18, 9, 4, 70, 35, 15, 6, 1)  # Spark-UI-like mix
 HTML_KB = 24
@@ -59,31 +65,6 @@ SMALL = asset_name(ASSET_KB.index(2))  # a 2 KB asset for the latency figures
 BULK_MB = 200
 TARGETS = {"page_load": 1.25, "new_conn_p50": 2.0, "burst": 1.5, "bulk": 0.5}
 DEFAULT_PATH = "kb-openssh"
-
-NGINX_CONF = """\
-worker_processes 1;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-{user}
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nodelay on;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-    client_body_temp_path {dir}/tmp/body;
-    proxy_temp_path {dir}/tmp/proxy;
-    fastcgi_temp_path {dir}/tmp/fastcgi;
-    uwsgi_temp_path {dir}/tmp/uwsgi;
-    scgi_temp_path {dir}/tmp/scgi;
-    types {{ text/html html; text/css css; application/javascript js; application/octet-stream bin; }}
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        root {site};
-    }}
-}}
-"""
 
 
 # --------------------------------------------------------------------------- the lab of the bench
@@ -102,31 +83,6 @@ def make_site(root: Path) -> list[str]:
     return paths
 
 
-def start_nginx(workdir: Path, site: Path) -> tuple[subprocess.Popen, ProcessRecord, int]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = free_port()
-    (workdir / "tmp").mkdir(parents=True, exist_ok=True)
-    conf = workdir / "nginx.conf"
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(NGINX_CONF.format(dir=workdir, port=port, site=site, user=user))
-    proc, record = spawn(
-        "nginx", [nginx, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"], workdir / "nginx.log"
-    )
-    wait_for_port("127.0.0.1", port, 10, proc, workdir / "nginx.log")
-    return proc, record, port
-
-
-@dataclass
-class Lab:
-    workdir: Path
-    sshd: Sshd
-    key: Path
-    known_hosts: Path
-    node_port: int
-    assets: list[str]
-    records: list[ProcessRecord] = field(default_factory=list)
-
-
 # --------------------------------------------------------------------------- paths under test
 @dataclass
 class PathUnderTest:
@@ -137,114 +93,9 @@ class PathUnderTest:
     record: ProcessRecord | None = None
 
 
-def _wait_listening(proc: subprocess.Popen, port: int, log: Path) -> None:
-    ok = wait_until(lambda: proc.poll() is not None or port in listening_ports(proc.pid), 15, 0.01)
-    if not ok or proc.poll() is not None:
-        raise RuntimeError(f"tunnel process did not come up: {log.read_text(errors='replace')[-2000:]}")
-
-
-def start_openssh(lab: Lab) -> tuple[int, ProcessRecord]:
-    port = free_port()
-    argv = [
-        "ssh", "-N", "-F", "none", "-i", str(lab.key), "-p", str(lab.sshd.port),
-        "-o", f"UserKnownHostsFile={lab.known_hosts}", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
-        "-L", f"{port}:127.0.0.1:{lab.node_port}", "127.0.0.1",
-    ]  # fmt: skip
-    log = lab.workdir / "openssh.log"
-    proc, record = spawn("ssh", argv, log)
-    _wait_listening(proc, port, log)
-    return port, record
-
-
-def start_kb(backend: str) -> Callable[[Lab], tuple[int, ProcessRecord]]:
-    def start(lab: Lab) -> tuple[int, ProcessRecord]:
-        port = free_port()
-        argv = [
-            sys.executable, "-c", "from platform_kb.cli import main; main()", "tunnel", "up",
-            "--bastion", f"127.0.0.1:{lab.sshd.port}", "-i", str(lab.key), "--known-hosts", str(lab.known_hosts),
-            "-F", "none", "--backend", backend, "-L", f"{port}:127.0.0.1:{lab.node_port}",
-        ]  # fmt: skip
-        log = lab.workdir / f"kb-{backend}.log"
-        proc, record = spawn(f"kb-{backend}", argv, log)
-        ok = wait_until(lambda: proc.poll() is not None or "forward " in log.read_text(errors="replace"), 20)
-        if not ok or proc.poll() is not None:
-            raise RuntimeError(f"kb tunnel up did not come up: {log.read_text(errors='replace')[-2000:]}")
-        return port, record
-
-    return start
-
-
-SSHTUNNEL_SCRIPT = """
-import sys, time, sshtunnel
-server = sshtunnel.SSHTunnelForwarder(("127.0.0.1", {ssh_port}), ssh_username="{user}", ssh_pkey="{key}",
-    remote_bind_address=("127.0.0.1", {node_port}), local_bind_address=("127.0.0.1", {port}), allow_agent=False)
-server.start()
-print("ready", flush=True)
-while True:
-    time.sleep(3600)
-"""
-
-
-def start_sshtunnel(lab: Lab) -> tuple[int, ProcessRecord]:
-    port = free_port()
-    import getpass
-
-    script = SSHTUNNEL_SCRIPT.format(
-        ssh_port=lab.sshd.port, user=getpass.getuser(), key=lab.key, node_port=lab.node_port, port=port
-    )
-    log = lab.workdir / "sshtunnel.log"
-    proc, record = spawn("sshtunnel", [sys.executable, "-c", script], log)
-    wait_for_port("127.0.0.1", port, 20, proc, log)
-    return port, record
-
-
-def start_direct(lab: Lab) -> tuple[int, None]:
-    return lab.node_port, None
-
-
-# --------------------------------------------------------------------------- a small HTTP client
-def _connect(port: int) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
-
-
-def get(sock: socket.socket, path: str, sink: bytearray | None = None) -> int:
-    """One GET on an open connection; returns the body size (raises on a non-200 or a short read)."""
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed before the response headers")
-        buf += chunk
-    head, _, body = buf.partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)[1]
-    if status != b"200":
-        raise ConnectionError(f"HTTP {status.decode()}")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    remaining = length - len(body)
-    view = memoryview(sink) if sink is not None else memoryview(bytearray(min(remaining, 1 << 20) or 1))
-    while remaining > 0:
-        n = sock.recv_into(view[: min(remaining, len(view))])
-        if not n:
-            raise ConnectionError("connection closed in the body")
-        remaining -= n
-    return length
-
-
-def fresh_get(port: int, path: str) -> int:
-    with _connect(port) as sock:
-        return get(sock, path)
-
-
 def keepalive_p50(port: int, n: int) -> float:
     times = []
-    with _connect(port) as sock:
+    with connect(port) as sock:
         get(sock, SMALL)
         for _ in range(n):
             t0 = time.perf_counter()
@@ -271,7 +122,7 @@ def page_load(port: int, assets: list[str], pool: ThreadPoolExecutor) -> float:
         todo.put(path)
 
     def worker() -> None:
-        with _connect(port) as sock:
+        with connect(port) as sock:
             while True:
                 try:
                     path = todo.get_nowait()
@@ -312,7 +163,7 @@ def burst(port: int, threads: int = 32, total: int = 640) -> tuple[float, int]:
 
 def bulk(port: int) -> float:
     sink = bytearray(1 << 20)
-    with _connect(port) as sock:
+    with connect(port) as sock:
         t0 = time.perf_counter()
         size = get(sock, "/bulk.bin", sink)
         return size / (time.perf_counter() - t0) / 1e6
@@ -340,7 +191,7 @@ def measure_round(
     keepalive = {p.name: [] for p in paths}
     new_conn = {p.name: [] for p in paths}
     loads = {p.name: [] for p in paths}
-    socks = {p.name: _connect(p.port) for p in paths}
+    socks = {p.name: connect(p.port) for p in paths}
     try:
         for p in paths:
             get(socks[p.name], SMALL)  # warm up
@@ -392,27 +243,6 @@ def verdict(r: dict[str, float], errors: int) -> dict[str, bool]:
     }
 
 
-def machine() -> dict[str, str]:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "kernel": platform.release(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "openssh": ssh_version,
-        "paramiko": paramiko.__version__,
-    }
-
-
 def build_paths(with_sshtunnel: bool, only: set[str] | None = None) -> list[PathUnderTest]:
     paths = [
         PathUnderTest("direct", "direct (no tunnel)", start_direct),
@@ -432,60 +262,41 @@ def run(
     progress: Callable[[str], None],
     only: set[str] | None = None,
 ) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="kb-bench-tunnel-"))
     paths = build_paths(with_sshtunnel, only)
-    nginx_record = None
-    sshd = None
-    try:
-        site = workdir / "site"
-        assets = make_site(site)
-        _proc, nginx_record, node_port = start_nginx(workdir / "nginx", site)
-        key = generate_key(workdir / "client_key")
-        sshd = Sshd(workdir / "sshd", client_keys=[key], log_level="ERROR")
-        sshd.start()
-        known_hosts = workdir / "known_hosts"
-        known_hosts.write_text(sshd.known_hosts_line() + "\n")
-        lab = Lab(workdir, sshd, key, known_hosts, node_port, assets)
+    with bench_lab("kb-bench-tunnel-", make_site) as lab:
         for path in paths:
             path.port, path.record = path.start(lab)
+            if path.record is not None:
+                lab.records.append(path.record)
         figures = {p.name: Figures() for p in paths}
         with ThreadPoolExecutor(6) as pool:
             for r in range(rounds):
                 progress(f"round {r + 1}/{rounds}")
                 order = paths[r % len(paths) :] + paths[: r % len(paths)]
                 measure_round(order, lab, figures, pool, quick)
-        medians = {name: f.medians() for name, f in figures.items()}
-        result = {
-            "machine": machine(),
-            "rounds": rounds,
-            "targets": TARGETS,
-            "paths": {
-                p.name: {"label": p.label, "median": medians[p.name], "runs": asdict(figures[p.name])}
-                for p in paths
-            },
-            "ratios": {},
-            "verdict": {},
-        }
-        ref = medians["openssh"]
-        for p in paths:
-            if p.name in ("direct", "openssh"):
-                continue
-            r = ratios(medians[p.name], ref)
-            result["ratios"][p.name] = r
-            result["verdict"][p.name] = verdict(r, max(figures[p.name].burst_errors))
-        result["default_backend_meets_targets"] = (
-            all(result["verdict"][DEFAULT_PATH].values()) if DEFAULT_PATH in result["verdict"] else None
-        )
-        return result
-    finally:
-        for path in paths:
-            if path.record is not None:
-                path.record.stop()
-        if sshd is not None:
-            sshd.stop()
-        if nginx_record is not None:
-            nginx_record.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    medians = {name: f.medians() for name, f in figures.items()}
+    result = {
+        "machine": machine(),
+        "rounds": rounds,
+        "targets": TARGETS,
+        "paths": {
+            p.name: {"label": p.label, "median": medians[p.name], "runs": asdict(figures[p.name])}
+            for p in paths
+        },
+        "ratios": {},
+        "verdict": {},
+    }
+    ref = medians["openssh"]
+    for p in paths:
+        if p.name in ("direct", "openssh"):
+            continue
+        r = ratios(medians[p.name], ref)
+        result["ratios"][p.name] = r
+        result["verdict"][p.name] = verdict(r, max(figures[p.name].burst_errors))
+    result["default_backend_meets_targets"] = (
+        all(result["verdict"][DEFAULT_PATH].values()) if DEFAULT_PATH in result["verdict"] else None
+    )
+    return result
 
 
 def print_report(result: dict) -> None:
@@ -537,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated subset of direct,kb-openssh,kb-paramiko,sshtunnel (openssh, the reference, always runs)",
     )
     args = parser.parse_args(argv)
-    if shutil.which("ssh") is None or shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+    if not has_tools():
         print("bench/tunnel.py needs ssh, sshd and nginx (scripts/setup installs them)", file=sys.stderr)
         return 2
     only = set(args.paths.split(",")) | ({"sshtunnel"} if args.sshtunnel else set()) if args.paths else None

@@ -1,9 +1,9 @@
 """Load test of the bastion tunnel: 2,000 requests from 32 threads, p50/p99 and errors, vs OpenSSH.
 
-Where it sits: outside the package flow, next to ``bench/tunnel.py`` (whose lab it reuses: a real
-OpenSSH sshd as the bastion and nginx as the node on 127.0.0.1). Each request opens a fresh
-connection through the tunnel (as a browser's burst of page assets or a scraper would), sends one
-GET for a 2 KB file and reads the whole answer; a refused, reset or short answer counts as an
+Where it sits: outside the package flow, next to ``bench/tunnel.py``; both use the lab of
+``bench/_lab_setup.py`` (a real OpenSSH sshd as the bastion and nginx as the node on 127.0.0.1).
+Each request opens a fresh connection through the tunnel (as a browser's burst of page assets or
+a scraper would), sends one GET for a 2 KB file and reads the whole answer; a refused, reset or short answer counts as an
 error. The paths: ``ssh -N -L`` (the reference), ``kb tunnel up --backend openssh`` (the default)
 and optionally ``--backend paramiko``; rounds alternate the paths, and medians over rounds are
 reported with the ratio to OpenSSH.
@@ -17,32 +17,18 @@ Usage: .venv/bin/python bench/tunnel_load.py [--requests 2000] [--threads 32] [-
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platform_kb.processes import ProcessRecord
-from platform_kb_lab.sshd import Sshd, generate_key
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_lab_setup.py, also when loaded by path
+from _lab_setup import Lab, bench_lab, fresh_get, has_tools, machine, start_kb, start_openssh  # noqa: E402
 
-
-def _bench_tunnel():
-    """``bench/tunnel.py`` (its lab, tunnel starters and raw HTTP client), loaded by path."""
-    spec = importlib.util.spec_from_file_location("bench_tunnel", Path(__file__).with_name("tunnel.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_tunnel"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bt = _bench_tunnel()
+SMALL = "/small.css"
 SMALL_KB = 2
 
 
@@ -86,7 +72,7 @@ def load(port: int, requests: int = 2000, threads: int = 32) -> LoadResult:
         for _ in range(n):
             t0 = time.perf_counter()
             try:
-                size = bt.fresh_get(port, bt.SMALL)
+                size = fresh_get(port, SMALL)
                 if size != SMALL_KB * 1024:
                     raise OSError(f"short body: {size} bytes")
             except (OSError, ValueError, RuntimeError):
@@ -130,57 +116,31 @@ class PathFigures:
         }
 
 
-class LoadLab:
-    """nginx (the node) serving one 2 KB file, an sshd bastion, and the tunnels under test; stopped by pid."""
+def make_site(root: Path) -> list[str]:
+    """One 2 KB file, the only thing the load asks for."""
+    target = root / SMALL.lstrip("/")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"x" * (SMALL_KB * 1024))
+    return [SMALL]
 
-    def __init__(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="kb-bench-load-"))
-        self.records: list[ProcessRecord] = []
-        self.sshd: Sshd | None = None
-        self.lab = None
 
-    def __enter__(self) -> LoadLab:
-        try:
-            site = self.workdir / "site"
-            target = site / bt.SMALL.lstrip("/")
-            target.parent.mkdir(parents=True)
-            target.write_bytes(b"x" * (SMALL_KB * 1024))
-            _proc, nginx, node_port = bt.start_nginx(self.workdir / "nginx", site)
-            self.records.append(nginx)
-            key = generate_key(self.workdir / "client_key")
-            self.sshd = Sshd(self.workdir / "sshd", client_keys=[key], log_level="ERROR")
-            self.sshd.start()
-            known_hosts = self.workdir / "known_hosts"
-            known_hosts.write_text(self.sshd.known_hosts_line() + "\n")
-            self.lab = bt.Lab(self.workdir, self.sshd, key, known_hosts, node_port, [bt.SMALL])
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def start(self, starter) -> int:
-        port, record = starter(self.lab)
-        if record is not None:
-            self.records.append(record)
-        return port
-
-    def __exit__(self, *exc: object) -> None:
-        for record in reversed(self.records):
-            record.stop()
-        if self.sshd is not None:
-            self.sshd.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+def start(lab: Lab, starter) -> int:
+    """Start one tunnel for ``lab``; its process is stopped with the lab."""
+    port, record = starter(lab)
+    if record is not None:
+        lab.records.append(record)
+    return port
 
 
 def run(requests: int, threads: int, rounds: int, paramiko: bool, progress=lambda m: None) -> dict:
     paths = [
-        ("openssh", "OpenSSH ssh -N -L", bt.start_openssh),
-        ("kb-openssh", "kb tunnel up (openssh)", bt.start_kb("openssh")),
+        ("openssh", "OpenSSH ssh -N -L", start_openssh),
+        ("kb-openssh", "kb tunnel up (openssh)", start_kb("openssh")),
     ]
     if paramiko:
-        paths.append(("kb-paramiko", "kb tunnel up (paramiko)", bt.start_kb("paramiko")))
-    with LoadLab() as lab:
-        ports = {name: lab.start(starter) for name, _label, starter in paths}
+        paths.append(("kb-paramiko", "kb tunnel up (paramiko)", start_kb("paramiko")))
+    with bench_lab("kb-bench-load-", make_site) as lab:
+        ports = {name: start(lab, starter) for name, _label, starter in paths}
         figures = {name: PathFigures(label) for name, label, _s in paths}
         for r in range(rounds):
             order = paths[r % len(paths) :] + paths[: r % len(paths)]
@@ -195,7 +155,7 @@ def run(requests: int, threads: int, rounds: int, paramiko: bool, progress=lambd
         if name != "openssh"
     }
     return {
-        "machine": bt.machine(),
+        "machine": machine(),
         "requests": requests,
         "threads": threads,
         "rounds": rounds,
@@ -246,9 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests < 1 or args.threads < 1 or args.rounds < 1:
         print("--requests, --threads and --rounds must be >= 1", file=sys.stderr)
         return 2
-    if shutil.which("ssh") is None or (
-        shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists()
-    ):
+    if not has_tools():
         print("bench/tunnel_load.py needs ssh, sshd and nginx (scripts/setup installs them)", file=sys.stderr)
         return 2
     result = run(

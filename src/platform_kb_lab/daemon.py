@@ -26,7 +26,8 @@ from .config import LabSettings
 from .driver import SparkDriverLauncher
 from .ingress import IngressController
 from .nginx import Nginx
-from .operator import OperatorSettings, SparkOperator
+from .operator.controller import SparkOperator
+from .operator.model import OperatorSettings
 
 log = logging.getLogger("platform_kb_lab.daemon")
 

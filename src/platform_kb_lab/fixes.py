@@ -30,7 +30,7 @@ from typing import Any
 from platform_kb.errors import UsageProblem
 from platform_kb.remedies import Remedy, remedies_from_record
 
-from .operator import OperatorSettings
+from .operator.model import OperatorSettings
 
 SUMMARY = "summary.json"
 FIX_SUFFIX = "+apply-fix"  # the lab state's scenario name once a fix changed it

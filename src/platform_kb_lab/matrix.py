@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .operator import REWRITE_TARGET, OperatorSettings
+from .operator.model import OperatorSettings
+from .operator.naming import REWRITE_TARGET
 from .scenarios import (
     APP_NAME,
     FINISHED_DURATION,

@@ -1,6 +1,6 @@
 """Finding the lab's processes without ``state.json``: pid files per process, then the lab's ports.
 
-Where this sits: :class:`platform_kb_lab.manager.LabState` writes ``.lab/pids/NAME.json`` (the
+Where this sits: :class:`platform_kb_lab.state.LabState` writes ``.lab/pids/NAME.json`` (the
 :class:`ProcessRecord`: pid, start time, argv, log) whenever it records a process, and removes it
 when the process is dropped. ``kb lab down`` with the state file missing (deleted, or a crash
 before the first save) reads these files and then, for anything still listening on one of the

@@ -1,13 +1,14 @@
 """The lab's scenarios: named configurations that reproduce the states of issues #3-10 and #3-11 from a clean lab.
 
 Where this sits: ``kb lab up --scenario NAME`` (:mod:`platform_kb_lab.manager`) hands the
-scenario's :class:`~platform_kb_lab.operator.OperatorSettings` (the operator's Helm values) to the
+scenario's :class:`~platform_kb_lab.operator.model.OperatorSettings` (the operator's Helm values) to the
 lab daemon, submits the DAG's application ``long-test`` in namespace ``spark`` the way Airflow's
 ``SparkKubernetesOperator`` would (with or without the random suffix, with the scenario's extra
 ``sparkConf``), applies the scenario's hand edit of the UI Ingress if it has one, and waits for
 ``ready`` (the driver running, or ended and listed by the History Server). It then brings the lab
 hosts' node-exporters to the scenario's state (``exporters_down``: not running, while Prometheus
-still scrapes them, :mod:`platform_kb_lab.monitoring`). Everything here is data; ``docs/lab.md``
+still scrapes them, :mod:`platform_kb_lab.monitoring`). The scenarios are data, in
+``scenarios.yaml`` next to this module (each the healthy lab plus what it lists); ``docs/lab.md``
 describes the same scenarios in Korean.
 
 Path-style ``urlFormat`` has no host, so its Ingress rule matches any ``Host`` header (what the
@@ -17,10 +18,14 @@ homelab's ``ssh -L 8080:<node>:30998`` tunnel sends is ``localhost:8080``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+import yaml
 
 from platform_kb.errors import UsageProblem
 
-from .operator import REWRITE_TARGET, OperatorSettings
+from .operator.model import OperatorSettings
 
 X_FORWARDED_PREFIX = "nginx.ingress.kubernetes.io/x-forwarded-prefix"
 
@@ -81,77 +86,45 @@ class Scenario:
         return f"/spark-ui/{self.namespace}/{self.app_name}"
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
-        Scenario(
-            name="healthy",
-            summary="urlFormat with a path, submitted without suffix: the UI works through the ingress.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            symptom="GET /spark-ui/spark/long-test/ → 302 /spark-ui/spark/long-test/jobs/; the jobs page and all its CSS/JS → 200.",
-        ),
-        Scenario(
-            name="suffix-mismatch",
-            summary="Submitted with Airflow's random suffix: `long-test` names nothing that runs.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            suffix=True,
-            symptom="GET /spark-ui/spark/long-test/ → 404; the UI is at /spark-ui/spark/long-test-<8 chars>/.",
-        ),
-        Scenario(
-            name="proxybase-root",
-            summary="urlFormat without a path: the operator sets proxyBase=/ and proxyRedirectUri=/.",
-            operator=_operator(URL_FORMAT_ROOT),
-            symptom="GET /spark-ui/spark/long-test/ → 302 Location: //jobs/; links //static/... (host `static`): CSS/JS broken.",
-        ),
-        Scenario(
-            name="driver-finished",
-            summary="The driver has ended: the Service has no endpoint, the History Server lists the app.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            duration=FINISHED_DURATION,
-            ready="finished",
-            symptom="GET /spark-ui/spark/long-test/ → 503; /spark-history/ lists the application.",
-        ),
-        Scenario(
-            name="missing-rewrite",
-            summary="The UI Ingress keeps the prefix path but its rewrite-target annotation was removed.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            remove_ingress_annotations=(REWRITE_TARGET,),
-            symptom="the driver gets the prefixed path: every page → 302 to /spark-ui/spark/long-test/jobs/ (a redirect loop).",
-        ),
-        Scenario(
-            name="proxybase-mismatch",
-            summary="spark.ui.proxyBase set by hand to another prefix (/long-test); the operator keeps it.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            spark_conf={"spark.ui.proxyBase": "/long-test"},
-            symptom="GET /spark-ui/spark/long-test/ → 302 /long-test/jobs/ (404); jobs page links /long-test/static/... → 404.",
-        ),
-        Scenario(
-            name="handset-proxybase",
-            summary="urlFormat with a path, but the DAG's sparkConf sets spark.ui.proxyBase=/ by hand; v2.3+ keeps it.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            spark_conf={"spark.ui.proxyBase": "/"},
-            symptom="GET /spark-ui/spark/long-test/ → 302 Location: //jobs/; links //static/... — the fix is in the DAG, not the Helm values.",
-        ),
-        Scenario(
-            name="literal-fix",
-            summary="#3-10's literal fix on the UI Ingress: rewrite-target / plus x-forwarded-prefix (a hand edit).",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            set_ingress_annotations=(
-                (REWRITE_TARGET, "/"),
-                (X_FORWARDED_PREFIX, "/spark-ui/spark/long-test"),
-            ),
-            symptom="every path under the prefix reaches Spark as /: …/jobs/ → 302 …/jobs/ forever; every CSS/JS → 302.",
-        ),
-        Scenario(
-            name="exporter-down",
-            summary="Spark as in healthy; host desktop's node-exporter is not running but is still scraped.",
-            operator=_operator(URL_FORMAT_WITH_PATH),
-            exporters_down=("desktop",),
-            writeup="3-11",
-            symptom='Prometheus target job="hosts", host="desktop" → health "down" (connection refused); the others up.',
-        ),
+URL_FORMATS = {"path": URL_FORMAT_WITH_PATH, "root": URL_FORMAT_ROOT}
+_KEYS = {
+    "summary", "symptom", "url_format", "suffix", "spark_conf", "remove_ingress_annotations",
+    "set_ingress_annotations", "ready", "exporters_down", "writeup",
+}  # fmt: skip
+
+
+def _scenario(name: str, entry: dict[str, Any]) -> Scenario:
+    """One entry of ``scenarios.yaml``: the healthy lab plus what the entry lists."""
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise ValueError(f"scenarios.yaml: {name}: unknown key(s) {', '.join(sorted(unknown))}")
+    ready = str(entry.get("ready", "running"))
+    return Scenario(
+        name=name,
+        summary=str(entry["summary"]),
+        operator=_operator(URL_FORMATS[entry.get("url_format", "path")]),
+        suffix=bool(entry.get("suffix", False)),
+        spark_conf={str(k): str(v) for k, v in (entry.get("spark_conf") or {}).items()},
+        remove_ingress_annotations=tuple(entry.get("remove_ingress_annotations") or ()),
+        set_ingress_annotations=tuple((entry.get("set_ingress_annotations") or {}).items()),
+        writeup=str(entry.get("writeup", "3-10")),
+        duration=FINISHED_DURATION if ready == "finished" else RUNNING_DURATION,
+        ready=ready,
+        symptom=str(entry.get("symptom", "")),
+        exporters_down=tuple(entry.get("exporters_down") or ()),
     )
-}
+
+
+def load_scenarios(text: str) -> dict[str, Scenario]:
+    """The scenarios of a ``scenarios.yaml`` text, in file order."""
+    return {
+        str(name): _scenario(str(name), dict(entry)) for name, entry in (yaml.safe_load(text) or {}).items()
+    }
+
+
+SCENARIOS: dict[str, Scenario] = load_scenarios(
+    files("platform_kb_lab").joinpath("scenarios.yaml").read_text()
+)
 
 DEFAULT_SCENARIO = "healthy"
 

@@ -18,6 +18,8 @@ from platform_kb_lab.operator import (
     OperatorSettings,
     SparkOperator,
     default_registry,
+)
+from platform_kb_lab.operator.naming import (
     generate_name,
     ingress_url,
     operator_spark_conf,
@@ -413,7 +415,7 @@ def test_registry_is_injectable(store):
     ],
 )
 def test_proxy_conf_per_operator_version(version, mode, base):
-    from platform_kb_lab.operator import operator_spark_conf
+    from platform_kb_lab.operator.naming import operator_spark_conf
 
     settings = OperatorSettings(url_format=PATH_FORMAT, version=version)
     assert settings.proxy_conf_mode == mode
@@ -425,7 +427,7 @@ def test_proxy_conf_per_operator_version(version, mode, base):
 
 
 def test_url_format_without_a_path_injects_nothing_but_exactly_slash_does():
-    from platform_kb_lab.operator import operator_spark_conf
+    from platform_kb_lab.operator.naming import operator_spark_conf
 
     app = build_application("long-test", "spark", 5)
     assert operator_spark_conf(app, OperatorSettings(url_format="spark.example.internal")) == {}

@@ -13,9 +13,9 @@ from platform_kb.inventory import inventory_from_dict
 from platform_kb_lab import monitoring
 from platform_kb_lab.config import LAB_HOSTS, LabSettings
 from platform_kb_lab.ingress import build_config
-from platform_kb_lab.manager import lab_urls
 from platform_kb_lab.scenarios import SCENARIOS, get_scenario
 from platform_kb_lab.sshd import Sshd
+from platform_kb_lab.state import lab_urls
 
 from ..prereq import missing, unless
 

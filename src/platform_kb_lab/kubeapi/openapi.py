@@ -1,6 +1,6 @@
 """The OpenAPI documents ``kubectl`` downloads (``/openapi/v3``, ``/openapi/v3/{gv}``, ``/openapi/v2``).
 
-Where this sits: :class:`.server.LabApiHandler` serves these for GET; ``kubectl apply`` and
+Where this sits: :class:`.discovery.Discovery` serves these for GET; ``kubectl apply`` and
 ``kubectl create`` fetch them for client-side validation and for building patches, and without
 them stop with ``failed to download openapi``.
 

@@ -1,7 +1,7 @@
 """The object store behind the lab Kubernetes API: etcd plus the generic registry, in memory.
 
-Flow: the HTTP layer (``server.py``) and in-process lab parts (the operator emulation, the nginx
-renderer) call :class:`ObjectStore`; each committed change gets the next ``resourceVersion`` of
+Flow: the HTTP layer (``handlers.py`` behind ``server.py``) and in-process lab parts (the operator
+emulation, the nginx renderer) call :class:`ObjectStore`; each committed change gets the next ``resourceVersion`` of
 one store-wide counter, lands in a bounded event log that ``?watch=true`` streams replay, and is
 then handed to ``subscribe`` callbacks.
 
@@ -10,8 +10,11 @@ Semantics follow the real API server's generic registry (kubernetes/kubernetes
 ``resourceVersion``, ``creationTimestamp`` and, for custom resources and the non-core kinds that
 keep one upstream, ``generation``; it answers AlreadyExists (409) for a taken name; update and
 patch answer Conflict (409) when the object carries a stale ``resourceVersion``; a no-op update
-commits nothing; ``generation`` moves when anything but ``metadata``/``status`` changes. For resources with a ``status`` subresource, writes to the main
-resource keep the stored ``status`` and writes to ``/status`` change only ``status``.
+commits nothing; ``generation`` moves when anything but ``metadata``/``status`` changes. For
+resources with a ``status`` subresource, writes to the main resource keep the stored ``status``
+and writes to ``/status`` change only ``status``. What is checked and filled in before a commit is
+in ``admission.py``, API-server defaulting and address allocation in ``defaults.py``, the records
+(stored versions, events, queries) in ``objects.py``.
 Simplifications (it is a lab stand-in): deletion is immediate (no graceful deletion, finalizers
 are not waited for), deleting a namespace deletes what is in it at once, namespace existence is
 not enforced for namespaced objects, and list pagination resumes from the current state rather
@@ -30,125 +33,46 @@ released, in commit order for that thread; a callback may call the store again. 
 
 from __future__ import annotations
 
-import base64
-import ipaddress
-import json
 import logging
-import random
-import re
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from platform_kb_lab.kubeapi import patch as patches
+from platform_kb_lab.kubeapi.admission import (
+    IMMUTABLE_META,
+    PATCH_TYPES,
+    apply_patch,
+    check_kind,
+    ordered_meta,
+    prepare_new,
+    spec_of,
+    validate_meta,
+)
+from platform_kb_lab.kubeapi.defaults import (
+    ServiceAddresses,
+    apply_defaults,
+    fold_string_data,
+    keep_cluster_ip,
+)
 from platform_kb_lab.kubeapi.errors import AlreadyExists, BadRequest, Conflict, Gone, Invalid, NotFound
-from platform_kb_lab.kubeapi.resources import (
-    NAME_LABEL,
-    NAME_LABEL_1035,
-    RESOURCES,
-    Resource,
-    ResourceRegistry,
+from platform_kb_lab.kubeapi.objects import (
+    ADDED,
+    DELETED,
+    MODIFIED,
+    Query,
+    StoredObject,
+    StoreEvent,
+    encode_copy,
+    json_copy,
 )
+from platform_kb_lab.kubeapi.resources import RESOURCES, Resource, ResourceRegistry
 from platform_kb_lab.kubeapi.schema import check_readable
-from platform_kb_lab.kubeapi.selectors import (
-    FieldSelector,
-    LabelSelector,
-    SelectorError,
-    field_value,
-    validate_label_key,
-    validate_label_value,
-)
+from platform_kb_lab.kubeapi.selectors import FieldSelector, LabelSelector, SelectorError
 
 log = logging.getLogger(__name__)
 
-ADDED = "ADDED"
-MODIFIED = "MODIFIED"
-DELETED = "DELETED"
-
 Callback = Callable[[str, Resource, dict], None]
-PATCH_TYPES = ("merge", "strategic", "json", "apply")
-
-_NAME_RULES = {
-    "subdomain": (
-        253,
-        re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"),
-        "a lowercase RFC 1123 subdomain",
-    ),
-    NAME_LABEL: (63, re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"), "a lowercase RFC 1123 label"),
-    NAME_LABEL_1035: (
-        63,
-        re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?"),
-        "a DNS-1035 label (starts with a letter)",
-    ),
-}
-# k8s.io/apiserver/pkg/storage/names/generate.go: 5 random characters, base cut to 58
-_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_IMMUTABLE_META = ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp")
-
-
-def _encode(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def utc_now() -> str:
-    """RFC 3339 timestamp in UTC with a ``Z``, second precision, as ``metav1.Time`` marshals."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(slots=True, eq=False)
-class StoredObject:
-    """One committed version of an object; ``obj`` is never mutated after commit."""
-
-    obj: dict[str, Any]
-    rv: int
-    _encoded: bytes | None = None
-
-    def encoded(self) -> bytes:
-        """The object's JSON, computed once per version."""
-        if self._encoded is None:
-            self._encoded = _encode(self.obj)
-        return self._encoded
-
-    def copy(self) -> dict[str, Any]:
-        """A private deep copy (decoding the cached JSON is faster than ``copy.deepcopy``)."""
-        return json.loads(self.encoded())
-
-    @property
-    def labels(self) -> Mapping[str, str]:
-        return self.obj.get("metadata", {}).get("labels") or {}
-
-
-@dataclass(frozen=True, slots=True)
-class StoreEvent:
-    """A committed change; ``previous`` is the version before a MODIFIED (None otherwise)."""
-
-    rv: int
-    type: str
-    resource: Resource
-    namespace: str
-    current: StoredObject
-    previous: StoredObject | None = None
-
-
-@dataclass(frozen=True)
-class Query:
-    """What a list or watch selects: a namespace (None = all) and label/field selectors."""
-
-    namespace: str | None = None
-    labels: LabelSelector = field(default_factory=LabelSelector)
-    fields: FieldSelector = field(default_factory=FieldSelector)
-
-    def matches(self, stored: StoredObject) -> bool:
-        if not self.labels.empty and not self.labels.matches(stored.labels):
-            return False
-        if not self.fields.empty:
-            obj = stored.obj
-            return self.fields.matches(lambda label: field_value(obj, label))
-        return True
 
 
 class ObjectStore:
@@ -163,9 +87,7 @@ class ObjectStore:
         self._objects: dict[Resource, dict[str, dict[str, StoredObject]]] = {}
         self._log: deque[StoreEvent] = deque(maxlen=max(history, 1))
         self._subscribers: list[Callback] = []
-        self._used_ips: set[str] = set()
-        self._next_ip = int(ipaddress.IPv4Address("10.96.0.10"))
-        self._used_node_ports: set[int] = set()
+        self._addresses = ServiceAddresses()
 
     # ----------------------------------------------------------------- lookups
 
@@ -268,7 +190,7 @@ class ObjectStore:
         as the API server does for requests from clients (the HTTP layer passes it).
         """
         resource = self.resource(res)
-        new = self._prepare_new(resource, namespace, obj)
+        new = prepare_new(resource, namespace, obj)
         if not keep_status and resource.has_status:
             new.pop("status", None)
         ns, name = new["metadata"].get("namespace", ""), new["metadata"]["name"]
@@ -278,10 +200,10 @@ class ObjectStore:
                     f'{resource.group_resource} "{name}" already exists',
                     {"name": name, "group": resource.group, "kind": resource.plural},
                 )
-            self._apply_defaults(resource, new)
+            apply_defaults(resource, new, self._addresses)
             check_readable(resource, new)
             if dry_run:
-                return _encode_copy(new)
+                return encode_copy(new)
             stored = self._commit(resource, ns, name, new, ADDED, None)
             event = self._log[-1]
         self._dispatch([event])
@@ -307,13 +229,13 @@ class ObjectStore:
             raise BadRequest(f"unknown patch type {patch_type!r}")
         if patch_type != "json" and not isinstance(merge_patch, Mapping):
             raise BadRequest("a merge patch must be a JSON object")
-        merge_patch = _json_copy(merge_patch)  # JSON-only values, and no aliasing of the caller's dicts
+        merge_patch = json_copy(merge_patch)  # JSON-only values, and no aliasing of the caller's dicts
         ns = self._ns_key(resource, namespace)
         self._check_subresource(resource, subresource)
         with self._lock:
             current = self._objects.get(resource, {}).get(ns, {}).get(name)
             if current is not None:
-                candidate = _apply_patch(current.obj, merge_patch, patch_type)
+                candidate = apply_patch(current.obj, merge_patch, patch_type)
                 if not isinstance(candidate, dict):
                     raise Invalid("the patched object is not a JSON object")
                 result, event = self._update_locked(
@@ -343,7 +265,7 @@ class ObjectStore:
         resource = self.resource(res)
         ns = self._ns_key(resource, namespace)
         self._check_subresource(resource, subresource)
-        candidate = _json_copy(obj)
+        candidate = json_copy(obj)
         if not isinstance(candidate, dict) or not isinstance(candidate.get("metadata", {}), dict):
             raise BadRequest("the object must be a JSON object with a metadata object")
         given_name = candidate.get("metadata", {}).get("name")
@@ -351,7 +273,7 @@ class ObjectStore:
             raise BadRequest(
                 f"the name of the object ({given_name}) does not match the name on the URL ({name})"
             )
-        self._check_kind(resource, candidate)
+        check_kind(resource, candidate)
         with self._lock:
             current = self._find(resource, ns, name)
             result, event = self._update_locked(resource, ns, name, current, candidate, subresource, dry_run)
@@ -504,64 +426,6 @@ class ObjectStore:
                 f"the server could not find the requested resource ({resource.plural}/{subresource})"
             )
 
-    @staticmethod
-    def _check_kind(resource: Resource, obj: Mapping[str, Any]) -> None:
-        kind, api_version = obj.get("kind"), obj.get("apiVersion")
-        if kind not in (None, "", resource.kind) or api_version not in (None, "", resource.api_version):
-            raise BadRequest(
-                f"the API version in the data ({api_version}) or kind ({kind}) does not match the expected "
-                f"API version ({resource.api_version}) and kind ({resource.kind})"
-            )
-
-    def _prepare_new(
-        self, resource: Resource, namespace: str | None, obj: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        body = _json_copy(obj)
-        if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
-            raise BadRequest("the object must be a JSON object with a metadata object")
-        self._check_kind(resource, body)
-        meta = dict(body.get("metadata") or {})
-        if resource.namespaced:
-            given = meta.get("namespace")
-            if namespace and given and given != namespace:
-                raise BadRequest(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )
-            ns = namespace or given
-            if not ns:
-                raise BadRequest(f"a namespace is required for {resource.group_resource}")
-            meta["namespace"] = ns
-        else:
-            meta.pop("namespace", None)
-        name = meta.get("name")
-        if not name:
-            base = meta.get("generateName")
-            if not base:
-                raise Invalid(
-                    f'{resource.kind} "" is invalid: metadata.name: Required value: name or generateName is required'
-                )
-            name = base[:58] + "".join(random.choice(_GENERATE_ALPHABET) for _ in range(5))
-        _validate_name(resource, name)
-        _validate_meta(resource, name, meta)
-        ordered_meta: dict[str, Any] = {"name": name}
-        if resource.namespaced:
-            ordered_meta["namespace"] = meta["namespace"]
-        ordered_meta["uid"] = str(uuid.uuid4())
-        ordered_meta["resourceVersion"] = ""
-        if resource.tracks_generation:
-            ordered_meta["generation"] = 1
-        ordered_meta["creationTimestamp"] = utc_now()
-        for key, value in meta.items():
-            if key not in ordered_meta and key not in (
-                "resourceVersion",
-                "generation",
-                "deletionTimestamp",
-                "selfLink",
-            ):
-                ordered_meta[key] = value
-        rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
-        return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": ordered_meta, **rest}
-
     def _update_locked(
         self,
         resource: Resource,
@@ -593,32 +457,32 @@ class ObjectStore:
         else:
             new = {"apiVersion": resource.api_version, "kind": resource.kind}
             new.update({k: v for k, v in candidate.items() if k not in ("apiVersion", "kind")})
-            meta = {k: v for k, v in given_meta.items() if k not in _IMMUTABLE_META}
-            meta.update({k: old_meta[k] for k in _IMMUTABLE_META if k in old_meta})
+            meta = {k: v for k, v in given_meta.items() if k not in IMMUTABLE_META}
+            meta.update({k: old_meta[k] for k in IMMUTABLE_META if k in old_meta})
             new["metadata"] = meta
             if resource.has_status:
                 new.pop("status", None)
                 if "status" in old:
                     new["status"] = old["status"]
-            _validate_meta(resource, name, meta)
+            validate_meta(resource, name, meta)
             if resource.kind == "Service" and not resource.group:
-                _keep_cluster_ip(old, new)
+                keep_cluster_ip(old, new)
             if resource.kind == "Secret" and not resource.group:
-                _fold_string_data(new)
+                fold_string_data(new)
         meta = dict(new["metadata"])
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if resource.tracks_generation:
             meta["generation"] = int(old_meta.get("generation", 1))
-            if _spec_of(new) != _spec_of(old):
+            if spec_of(new) != spec_of(old):
                 meta["generation"] += 1
         else:
             meta.pop("generation", None)
-        new["metadata"] = _ordered_meta(meta)
+        new["metadata"] = ordered_meta(meta)
         if new == old:
             return current.copy(), None
         check_readable(resource, new)
         if dry_run:
-            return _encode_copy(new), None
+            return encode_copy(new), None
         stored = self._commit(resource, ns, name, new, MODIFIED, current)
         return stored.copy(), self._log[-1]
 
@@ -652,7 +516,7 @@ class ObjectStore:
             bucket.pop(name, None)
             if not bucket:
                 spaces.pop(ns, None)
-            self._release_addresses(resource, obj)
+            self._addresses.release(resource, obj)
         else:
             spaces.setdefault(ns, {})[name] = stored
         if len(self._log) == self._log.maxlen:
@@ -682,158 +546,3 @@ class ObjectStore:
                     log.exception(
                         "store subscriber %r failed on %s %s", callback, event.type, event.resource.plural
                     )
-
-    # ---------------------------------------------------------------- defaults (pkg/apis/core/v1/defaults.go)
-
-    def _apply_defaults(self, resource: Resource, obj: dict[str, Any]) -> None:
-        """API-server defaulting for the kinds the lab cares about (lock held)."""
-        if resource.group:
-            return
-        if resource.kind == "Namespace":
-            meta = obj["metadata"]
-            meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": meta["name"]}
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            obj["status"] = {"phase": "Active", **(obj.get("status") or {})}
-        elif resource.kind == "Pod":
-            spec = obj.setdefault("spec", {})
-            for key, value in (
-                ("restartPolicy", "Always"),
-                ("dnsPolicy", "ClusterFirst"),
-                ("schedulerName", "default-scheduler"),
-                ("serviceAccountName", "default"),
-            ):
-                spec.setdefault(key, value)
-            status = obj.get("status") or {}
-            obj["status"] = {"phase": "Pending", **status}
-        elif resource.kind == "Service":
-            self._default_service(obj.setdefault("spec", {}))
-        elif resource.kind == "Secret":
-            obj.setdefault("type", "Opaque")
-            _fold_string_data(obj)
-
-    def _default_service(self, spec: dict[str, Any]) -> None:
-        spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
-        for port in spec.get("ports") or []:
-            if isinstance(port, dict):
-                port.setdefault("protocol", "TCP")
-                if "port" in port:
-                    port.setdefault("targetPort", port["port"])
-                if spec["type"] in ("NodePort", "LoadBalancer") and not port.get("nodePort"):
-                    port["nodePort"] = self._allocate_node_port()
-                elif port.get("nodePort"):
-                    self._used_node_ports.add(int(port["nodePort"]))
-        if spec["type"] == "ExternalName":
-            return
-        if not spec.get("clusterIP"):
-            spec["clusterIP"] = self._allocate_ip()
-        elif spec["clusterIP"] != "None":
-            self._used_ips.add(spec["clusterIP"])
-        spec.setdefault("clusterIPs", [spec["clusterIP"]])
-        spec.setdefault("ipFamilies", ["IPv4"])
-        spec.setdefault("ipFamilyPolicy", "SingleStack")
-        spec.setdefault("internalTrafficPolicy", "Cluster")
-
-    def _allocate_ip(self) -> str:
-        while True:
-            candidate = str(ipaddress.IPv4Address(self._next_ip))
-            self._next_ip += 1
-            if candidate not in self._used_ips:
-                self._used_ips.add(candidate)
-                return candidate
-
-    def _allocate_node_port(self) -> int:
-        for port in range(30000, 32768):
-            if port not in self._used_node_ports:
-                self._used_node_ports.add(port)
-                return port
-        raise Invalid("no NodePort left in 30000-32767")
-
-    def _release_addresses(self, resource: Resource, obj: dict[str, Any]) -> None:
-        if resource.group or resource.kind != "Service":
-            return
-        spec = obj.get("spec") or {}
-        self._used_ips.discard(spec.get("clusterIP", ""))
-        for port in spec.get("ports") or []:
-            if isinstance(port, dict) and port.get("nodePort"):
-                self._used_node_ports.discard(int(port["nodePort"]))
-
-
-def _json_copy(obj: Any) -> Any:
-    try:
-        return json.loads(_encode(obj))
-    except (TypeError, ValueError) as exc:
-        raise BadRequest(f"the object is not JSON-serialisable: {exc}") from exc
-
-
-def _encode_copy(obj: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(_encode(obj))
-
-
-def _fold_string_data(secret: dict[str, Any]) -> None:
-    """``stringData`` is write-only: the API server base64-encodes it into ``data`` (pkg/apis/core/v1/conversion.go)."""
-    plain = secret.pop("stringData", None)
-    if isinstance(plain, dict) and plain:
-        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
-        secret["data"] = {**(secret.get("data") or {}), **encoded}
-
-
-def _keep_cluster_ip(old: Mapping[str, Any], new: dict[str, Any]) -> None:
-    """An update that leaves ``spec.clusterIP`` out keeps the allocated one (it is immutable)."""
-    old_spec, spec = old.get("spec") or {}, new.get("spec")
-    if isinstance(spec, dict) and not spec.get("clusterIP") and old_spec.get("clusterIP"):
-        new["spec"] = {
-            **spec,
-            "clusterIP": old_spec["clusterIP"],
-            "clusterIPs": old_spec.get("clusterIPs") or [old_spec["clusterIP"]],
-        }
-
-
-def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata", "status")}
-
-
-def _ordered_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    head = ("name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp")
-    ordered = {k: meta[k] for k in head if k in meta}
-    ordered.update({k: v for k, v in meta.items() if k not in ordered})
-    return ordered
-
-
-def _apply_patch(current: dict[str, Any], body: Any, patch_type: str) -> Any:
-    if patch_type == "json":
-        return patches.json_patch(current, body)
-    if patch_type in ("strategic", "apply"):
-        return patches.strategic_merge_patch(current, body)
-    return patches.merge_patch(current, body)
-
-
-def _validate_name(resource: Resource, name: Any) -> None:
-    max_len, pattern, what = _NAME_RULES.get(resource.name_rule, _NAME_RULES["subdomain"])
-    if not isinstance(name, str) or len(name) > max_len or not pattern.fullmatch(name):
-        raise Invalid(
-            f'{resource.kind} "{name}" is invalid: metadata.name: Invalid value: "{name}": '
-            f"must be {what} of at most {max_len} characters",
-            {"name": str(name), "group": resource.group, "kind": resource.kind},
-        )
-
-
-def _validate_meta(resource: Resource, name: str, meta: Mapping[str, Any]) -> None:
-    labels = meta.get("labels") or {}
-    annotations = meta.get("annotations") or {}
-    if not isinstance(labels, dict) or not isinstance(annotations, dict):
-        raise Invalid(
-            f'{resource.kind} "{name}" is invalid: metadata.labels and annotations must be string maps'
-        )
-    try:
-        for key, value in labels.items():
-            validate_label_key(key)
-            if not isinstance(value, str):
-                raise SelectorError(f"label {key!r} must have a string value")
-            validate_label_value(value)
-        for key, value in annotations.items():
-            validate_label_key(key)
-            if not isinstance(value, str):
-                raise SelectorError(f"annotation {key!r} must have a string value")
-    except SelectorError as exc:
-        raise Invalid(f'{resource.kind} "{name}" is invalid: metadata: {exc}') from exc

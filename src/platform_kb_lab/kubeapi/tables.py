@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from platform_kb_lab.kubeapi.objects import StoredObject
 from platform_kb_lab.kubeapi.resources import Resource
-from platform_kb_lab.kubeapi.store import StoredObject
 
 Column = tuple[str, str, int]  # name, type, priority (1 = only with -o wide)
 Cells = Callable[[Mapping[str, Any]], list[Any]]
