@@ -9,10 +9,11 @@ import yaml
 
 from platform_kb.errors import UsageProblem
 from platform_kb.paths import ProjectPaths
+from platform_kb.runner.coerce import coerce
 from platform_kb.runner.execute import RunRequest, validate_request
 from platform_kb.runner.params import parse_parameter_source
 from platform_kb.runner.source import load_runbook
-from platform_kb.runner.validate import coerce, resolve_parameters
+from platform_kb.runner.validate import resolve_parameters
 
 CELL = """
 import os  # not a parameter
