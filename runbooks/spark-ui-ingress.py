@@ -64,9 +64,12 @@ history_server_url: str = ""  # History Server 위치 (비우면 인그레스의
 from platform_kb import runbook
 from platform_kb.checks import spark_ui as ui
 from platform_kb.probes import Prober
+from platform_kb.runner.connection import ConnectionParams
+from platform_kb.runner.params import build
 from platform_kb.tunnel import Tunnel
 
 rb = runbook.start("spark-ui-ingress")
+kubeconfig = build(ConnectionParams, globals()).kubeconfig  # the connection parameters kb run injected
 obs = ui.Observations(namespace=namespace, app_name=app_name, url=url)
 
 # %% [markdown]
