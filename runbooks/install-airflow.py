@@ -34,60 +34,12 @@
 # - 실행 예: `kb run install-airflow --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
-bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
-bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
-bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
-identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
-known_hosts: str = ""  # 배스천 호스트 키를 확인할 known_hosts 파일
-host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
-proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
-node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
-ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
-api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
-local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
-kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
-runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
-chart_repo_name: str = "apache-airflow"  # Helm 저장소 이름
-chart_repo_url: str = "https://airflow.apache.org"  # Helm 저장소 주소
-chart_version: str = "1.18.0"  # 차트 버전
-release: str = "airflow"  # Helm 릴리스 이름
-namespace: str = "airflow"  # 네임스페이스
-s3_endpoint: str = "http://minio.minio.svc.cluster.local:9000"  # 클러스터 안에서 본 MinIO 주소
-s3_region: str = "us-east-1"  # S3 리전 (MinIO 기본값)
-bucket: str = "datalake"  # 버킷
-log_prefix: str = "logs/airflow-logs/"  # 작업 로그 접두사
-s3_access_key_ref: str = "env:MINIO_ACCESS_KEY"  # MinIO 액세스 키 [secret]
-s3_secret_key_ref: str = "env:MINIO_SECRET_KEY"  # MinIO 비밀 키 [secret]
-log_conn_id: str = "minio_s3"  # 원격 로그 연결 id (환경 변수 AIRFLOW_CONN_<ID>)
-connection_secret: str = "airflow-minio-connection"  # 연결을 담을 Secret 이름
-git_repo: str = ""  # DAG 저장소 data-platform-core의 git URL (기록에 URL이 없어 기본값 없음) [required]
-git_branch: str = "main"  # 브랜치
-git_subpath: str = "dags"  # 저장소 안의 DAG 폴더
-git_period: str = "60s"  # 동기화 주기
-git_username_ref: str = ""  # HTTPS 저장소 사용자 (비공개 저장소일 때) [secret]
-git_password_ref: str = ""  # HTTPS 저장소 토큰 [secret]
-git_ssh_key_ref: str = ""  # SSH 저장소 개인 키 (예: file:~/.ssh/id_ed25519) [secret]
-git_known_hosts: str = ""  # SSH 저장소일 때 git 서버의 known_hosts 줄 (공개 정보)
-git_secret: str = "airflow-git-credentials"  # git 자격 증명 Secret 이름
-ingress_class: str = "nginx"  # UI Ingress의 ingressClassName
-ui_path: str = "/"  # UI 경로 (인그레스)
-extra_values: str = ""  # 추가 Helm values (YAML 매핑, 렌더링한 값 위에 덮어씀)
-verify: bool = True  # 적용 후 검증
-verify_only: bool = False  # 설치 없이 검증만
-check_pods: bool = True  # Airflow 파드 Ready 확인
-check_ui: bool = True  # 터널을 통한 UI와 CSS/JS 확인
-pod_timeout: float = 300.0  # 파드 Ready를 기다릴 최대 시간(초) [1..]
-s3_verify_url: str = ""  # 이 머신에서 닿는 S3 API 주소 (비우면 S3 검증 생략)
-probe_write: bool = True  # 검증 때 로그 접두사에 작은 객체를 쓰고 지움
+params_schema = "platform_kb.install.airflow:Params"  # the parameters: `kb run install-airflow --help`
 
 # %%
-from platform_kb import runbook
-from platform_kb.install import steps, values
-from platform_kb.tunnel import Tunnel
+from platform_kb.install import airflow, pipeline
 
-rb = runbook.start("install-airflow")
-params = steps.parameters(globals())
+job = pipeline.start("install-airflow", airflow.COMPONENT, globals())
 
 # %% [markdown]
 # ## 1. values 렌더링과 검사
@@ -97,10 +49,7 @@ params = steps.parameters(globals())
 # 필수 값, 값으로 준 자격 증명. 오류가 하나라도 있으면 아무것도 바꾸지 않고 멈춥니다.
 
 # %%
-with rb.step("values 렌더링과 검사") as step:
-    if verify_only:
-        step.skip("verify_only: 설치 단계를 건너뜀")
-    rendered = steps.render(rb, "airflow", params)
+job.render()
 
 # %% [markdown]
 # ## 2. 터널과 실행기
@@ -109,10 +58,7 @@ with rb.step("values 렌더링과 검사") as step:
 # 이 머신 또는 배스천에서 실행합니다.
 
 # %%
-with rb.step("터널과 실행기"):
-    tunnel = Tunnel.from_parameters(steps.connection(params)).open()
-    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
-    cmd_runner = None if verify_only else steps.make_runner(params, tunnel)
+job.connect()
 
 # %% [markdown]
 # ## 3. 계획
@@ -121,10 +67,7 @@ with rb.step("터널과 실행기"):
 # helm이 있으면 `helm template`으로 차트의 `values.schema.json` 검사도 합니다.
 
 # %%
-with rb.step("계획") as step:
-    if verify_only:
-        step.skip("verify_only")
-    the_plan = steps.make_plan(rb, rendered, cmd_runner)
+job.plan()
 
 # %% [markdown]
 # ## 4. 적용
@@ -132,11 +75,7 @@ with rb.step("계획") as step:
 # 네임스페이스 → Secret → `helm upgrade --install` 순서로 실행합니다(`--plan`이면 기록만).
 
 # %%
-with rb.step("적용") as step:
-    if verify_only:
-        step.skip("verify_only")
-    steps.apply(rb, the_plan, cmd_runner)
-    steps.rollback_help(rb, rendered)
+job.apply()
 
 # %% [markdown]
 # ## 5. 검증
@@ -146,13 +85,7 @@ with rb.step("적용") as step:
 # 작업 로그는 DAG가 한 번 돈 뒤에야 생기므로, 접두사가 비어 있으면 경고만 합니다.
 
 # %%
-with rb.step("검증") as step:
-    if not verify or (rb.plan and not verify_only):
-        step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
-    checked = steps.verify_airflow(
-        rb, steps.cluster(rb, params, tunnel), values.from_parameters(values.AirflowParams, params), params
-    )
-    steps.report(rb, checked)
+job.verify()
 
 # %%
-rb.report()
+job.report()

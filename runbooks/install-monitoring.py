@@ -31,60 +31,12 @@
 # - 실행 예: `kb run install-monitoring --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
-bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
-bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
-bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
-identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
-known_hosts: str = ""  # 배스천과 호스트의 호스트 키를 확인할 known_hosts 파일
-host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
-proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
-node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
-ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
-api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
-local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
-kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
-runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
-inventory: str = ""  # 호스트 목록 YAML (프로필의 inventory; 비우면 클러스터 밖 호스트는 건너뜀)
-hosts: str = ""  # 목록 중 이번에 다룰 호스트 이름 (쉼표로 구분, 비우면 전부)
-install_hosts: bool = True  # 호스트에 node-exporter 설치 (false면 스크레이프 설정만)
-host_sudo: str = "auto"  # 호스트에서 root 권한: root가 아니면 sudo -n(auto) [auto|always|never]
-exporter_extra_args: str = ""  # node-exporter에 더 줄 플래그 (공백으로 구분, 예: --collector.systemd)
-release: str = "kube-prometheus-stack"  # Helm 릴리스 이름
-namespace: str = "monitoring"  # 네임스페이스
-chart_version: str = "81.4.5"  # kube-prometheus-stack 차트 버전 (고정)
-ingress_class: str = "nginx"  # Ingress의 ingressClassName
-prometheus_path: str = "/prometheus"  # Prometheus의 인그레스 경로 (routePrefix)
-grafana_path: str = "/grafana"  # Grafana의 인그레스 경로
-external_url_base: str = (
-    "http://localhost:8080"  # 브라우저가 터널로 여는 주소 (Prometheus externalUrl의 앞부분)
-)
-grafana_root_url: str = ""  # Grafana root_url (비우면 external_url_base + grafana_path + /)
-serve_from_sub_path: bool = True  # Grafana server.serve_from_sub_path
-retention: str = "15d"  # Prometheus 보존 기간
-retention_size: str = ""  # Prometheus 보존 크기 (예: 40GB, 비우면 제한 없음)
-storage_class: str = ""  # Prometheus PVC의 StorageClass (비우면 클러스터 기본값)
-storage_size: str = ""  # Prometheus PVC 크기 (예: 50Gi, 비우면 emptyDir: 파드가 다시 뜨면 데이터가 사라짐)
-grafana_admin_user: str = "admin"  # Grafana 관리자 사용자 이름 (비밀 아님, Secret에 암호와 함께 저장)
-grafana_admin_password_ref: str = "env:GRAFANA_ADMIN_PASSWORD"  # Grafana 관리자 암호 [secret]
-grafana_admin_secret: str = "grafana-admin"  # 관리자 계정 Secret 이름 (grafana.admin.existingSecret)
-cluster_node_exporter: bool = True  # 클러스터 노드의 node-exporter DaemonSet (nodeExporter.enabled)
-hosts_job: str = "hosts"  # 호스트 node-exporter의 스크레이프 잡 이름
-hosts_scrape_interval: str = ""  # 호스트 잡의 스크레이프 주기 (비우면 Prometheus 전역값)
-extra_values: str = ""  # 더 얹을 Helm values (JSON 또는 YAML)
-verify: bool = True  # 적용 후 검증
-verify_only: bool = False  # 설치 없이 검증만
-check_pods: bool = True  # Operator, Prometheus, Grafana 파드 Ready 확인
-pod_timeout: float = 300.0  # 파드 Ready를 기다릴 최대 시간(초) [1..]
-targets_timeout: float = 180.0  # 모든 타깃이 up이 되기를 기다릴 최대 시간(초) [1..]
+params_schema = "platform_kb.install.monitoring:Params"  # the parameters: `kb run install-monitoring --help`
 
 # %%
-from platform_kb import runbook
-from platform_kb.install import steps, values
-from platform_kb.tunnel import Tunnel
+from platform_kb.install import monitoring, pipeline
 
-rb = runbook.start("install-monitoring")
-params = steps.parameters(globals())
+job = pipeline.start("install-monitoring", monitoring.COMPONENT, globals())
 
 # %% [markdown]
 # ## 1. 값 렌더링과 검사
@@ -94,10 +46,7 @@ params = steps.parameters(globals())
 # 값에 직접 들어갔는지, 호스트의 exporter 포트. 오류가 하나라도 있으면 아무것도 바꾸지 않고 멈춥니다.
 
 # %%
-with rb.step("값 렌더링과 검사") as step:
-    if verify_only:
-        step.skip("verify_only: 설치 단계를 건너뜀")
-    rendered = steps.render(rb, "kube-prometheus-stack", params)
+job.render()
 
 # %% [markdown]
 # ## 2. 호스트 목록
@@ -106,11 +55,7 @@ with rb.step("값 렌더링과 검사") as step:
 # 접속하고 호스트 키를 known_hosts로 확인합니다.
 
 # %%
-with rb.step("호스트 목록") as step:
-    host_inventory = steps.monitoring_inventory(params)
-    if host_inventory is None:
-        step.skip("inventory가 없어 클러스터 밖 호스트는 다루지 않음")
-    steps.show_inventory(rb, host_inventory)
+job.host_list()
 
 # %% [markdown]
 # ## 3. 터널과 실행기
@@ -119,10 +64,7 @@ with rb.step("호스트 목록") as step:
 # `runner`에 따라 이 머신 또는 배스천에서 실행합니다.
 
 # %%
-with rb.step("터널과 실행기"):
-    tunnel = Tunnel.from_parameters(steps.connection(params)).open()
-    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
-    cmd_runner = None if verify_only else steps.make_runner(params, tunnel)
+job.connect()
 
 # %% [markdown]
 # ## 4. 계획: 클러스터
@@ -131,10 +73,7 @@ with rb.step("터널과 실행기"):
 # 만듭니다. 차트의 `values.schema.json`이 있으면 `helm template`으로도 검사합니다.
 
 # %%
-with rb.step("계획: 클러스터") as step:
-    if verify_only:
-        step.skip("verify_only")
-    the_plan = steps.make_plan(rb, rendered, cmd_runner)
+job.plan()
 
 # %% [markdown]
 # ## 5. 계획: 호스트
@@ -144,10 +83,7 @@ with rb.step("계획: 클러스터") as step:
 # 닿지 않는 호스트나 암호 없는 sudo가 안 되는 호스트가 하나라도 있으면 적용 때 어떤 호스트도 바꾸지 않습니다.
 
 # %%
-with rb.step("계획: 호스트") as step:
-    if verify_only or not install_hosts or host_inventory is None:
-        step.skip("verify_only" if verify_only else "install_hosts=false 또는 inventory 없음")
-    hosts_plan = steps.plan_hosts(rb, params, host_inventory)
+job.plan_hosts()
 
 # %% [markdown]
 # ## 6. 적용
@@ -156,13 +92,7 @@ with rb.step("계획: 호스트") as step:
 # (설정이 바뀌었으면 재시작). `--plan`이면 모두 기록만 합니다.
 
 # %%
-with rb.step("적용") as step:
-    if verify_only:
-        step.skip("verify_only")
-    steps.apply(rb, the_plan, cmd_runner)
-    if install_hosts and host_inventory is not None:
-        steps.apply_hosts(rb, hosts_plan)
-    steps.rollback_help(rb, rendered)
+job.apply()
 
 # %% [markdown]
 # ## 7. 검증
@@ -173,17 +103,7 @@ with rb.step("적용") as step:
 # 해결 방법과 함께 발견 사항으로 남깁니다.
 
 # %%
-with rb.step("검증") as step:
-    if not verify or (rb.plan and not verify_only):
-        step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
-    checked = steps.verify_monitoring(
-        rb,
-        steps.cluster(rb, params, tunnel),
-        values.from_parameters(values.MonitoringParams, params),
-        params,
-        host_inventory,
-    )
-    steps.report(rb, checked)
+job.verify()
 
 # %%
-rb.report()
+job.report()

@@ -31,51 +31,14 @@
 # - 실행 예: `kb run install-spark-operator --profile homelab --plan`으로 계획을 본 뒤 `--plan` 없이 적용
 
 # %% tags=["parameters"]
-bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
-bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
-bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
-identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
-known_hosts: str = ""  # 배스천 호스트 키를 확인할 known_hosts 파일
-host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
-proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
-node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
-ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
-api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
-local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
-kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
-runner: str = "local"  # helm/kubectl을 실행할 곳: 이 머신(터널 경유) 또는 배스천(SSH) [local|bastion]
-bastion_kubeconfig: str = ""  # runner가 `bastion`일 때 배스천의 kubeconfig 경로 (비우면 배스천의 기본값)
-chart_repo_name: str = "spark-operator"  # Helm 저장소 이름
-chart_repo_url: str = "https://kubeflow.github.io/spark-operator"  # Helm 저장소 주소
-chart_version: str = "2.4.0"  # 차트 버전 (2.3.0 이상이어야 함)
-release: str = "spark-operator"  # Helm 릴리스 이름
-namespace: str = "spark-operator"  # 오퍼레이터 네임스페이스
-job_namespaces: str = "spark"  # SparkApplication을 받을 네임스페이스 (쉼표로 여러 개)
-url_format: str = "/spark-ui/{{$appNamespace}}/{{$appName}}"  # UI Ingress URL 형식 (경로가 있어야 함)
-ingress_class: str = "nginx"  # UI Ingress의 ingressClassName
-webhook_enable: bool = True  # 변경 웹훅 사용
-extra_values: str = ""  # 추가 Helm values (YAML 매핑, 렌더링한 값 위에 덮어씀)
-verify: bool = True  # 적용 후 검증
-verify_only: bool = False  # 설치 없이 검증만
-check_pods: bool = True  # 오퍼레이터 파드 Ready 확인
-pod_timeout: float = 300.0  # 파드 Ready를 기다릴 최대 시간(초) [1..]
-smoke_app: str = "kb-install-smoke"  # 검증용 SparkApplication 이름
-smoke_namespace: str = ""  # 검증 앱 네임스페이스 (비우면 job_namespaces의 첫 번째)
-smoke_image: str = "apache/spark:4.0.1"  # 검증 앱 이미지
-smoke_spark_version: str = "4.0.1"  # 검증 앱의 Spark 버전
-smoke_main_file: str = "local:///opt/spark/examples/src/main/python/pi.py"  # 검증 앱의 mainApplicationFile
-smoke_main_class: str = ""  # Scala/Java 앱일 때 mainClass
-smoke_arguments: str = "2000"  # 검증 앱 인자 (공백으로 구분)
-smoke_service_account: str = "spark-operator-spark"  # 드라이버 서비스 계정 (차트가 만드는 <릴리스>-spark)
-smoke_timeout: float = 600.0  # 검증 앱을 기다릴 최대 시간(초) [1..]
+params_schema = (
+    "platform_kb.install.spark_operator:Params"  # the parameters: `kb run install-spark-operator --help`
+)
 
 # %%
-from platform_kb import runbook
-from platform_kb.install import steps, values
-from platform_kb.tunnel import Tunnel
+from platform_kb.install import pipeline, spark_operator
 
-rb = runbook.start("install-spark-operator")
-params = steps.parameters(globals())
+job = pipeline.start("install-spark-operator", spark_operator.COMPONENT, globals())
 
 # %% [markdown]
 # ## 1. values 렌더링과 검사
@@ -85,10 +48,7 @@ params = steps.parameters(globals())
 # 하나라도 오류면 아무것도 바꾸지 않고 멈춥니다.
 
 # %%
-with rb.step("values 렌더링과 검사") as step:
-    if verify_only:
-        step.skip("verify_only: 설치 단계를 건너뜀")
-    rendered = steps.render(rb, "spark-operator", params)
+job.render()
 
 # %% [markdown]
 # ## 2. 터널과 실행기
@@ -97,10 +57,7 @@ with rb.step("values 렌더링과 검사") as step:
 # 확인합니다. helm/kubectl은 `runner`에 따라 이 머신(터널의 API 주소를 가리키는 kubeconfig)이나 배스천(SSH)에서 실행합니다.
 
 # %%
-with rb.step("터널과 실행기"):
-    tunnel = Tunnel.from_parameters(steps.connection(params)).open()
-    rb.table([{"포워드": name, "로컬 → 원격": tunnel.describe(name)} for name in tunnel.addresses])
-    cmd_runner = None if verify_only else steps.make_runner(params, tunnel)
+job.connect()
 
 # %% [markdown]
 # ## 3. 계획
@@ -109,10 +66,7 @@ with rb.step("터널과 실행기"):
 # 표의 명령이 적용 단계에서 그대로(같은 순서로) 실행됩니다.
 
 # %%
-with rb.step("계획") as step:
-    if verify_only:
-        step.skip("verify_only")
-    the_plan = steps.make_plan(rb, rendered, cmd_runner)
+job.plan()
 
 # %% [markdown]
 # ## 4. 적용
@@ -120,11 +74,7 @@ with rb.step("계획") as step:
 # 계획의 명령을 하나씩 실행합니다(`--plan`이면 기록만). 바꿀 것이 없으면 "변경 없음"이라고 알려 줍니다.
 
 # %%
-with rb.step("적용") as step:
-    if verify_only:
-        step.skip("verify_only")
-    steps.apply(rb, the_plan, cmd_runner)
-    steps.rollback_help(rb, rendered)
+job.apply()
 
 # %% [markdown]
 # ## 5. 검증
@@ -133,16 +83,7 @@ with rb.step("적용") as step:
 # 터널을 통해 그 경로의 Spark UI와 CSS/JS가 열리는지 확인합니다. 검증 앱 제출은 변경이므로 `--plan`에서는 기록만 합니다.
 
 # %%
-with rb.step("검증") as step:
-    if not verify or (rb.plan and not verify_only):
-        step.skip("verify=false" if not verify else "계획 모드: 설치하지 않았으므로 검증하지 않음")
-    checked = steps.verify_spark_operator(
-        rb,
-        steps.cluster(rb, params, tunnel),
-        values.from_parameters(values.SparkOperatorParams, params),
-        params,
-    )
-    steps.report(rb, checked)
+job.verify()
 
 # %%
-rb.report()
+job.report()

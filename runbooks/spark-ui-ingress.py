@@ -54,18 +54,7 @@
 # 매번 끝까지 돌려 확인합니다.
 
 # %% tags=["parameters"]
-bastion_host: str = ""  # 배스천 호스트 (~/.ssh/config의 Host 별칭도 됨) [required]
-bastion_port: int = 22  # 배스천 SSH 포트 [1..65535]
-bastion_user: str = ""  # 배스천 사용자 (비우면 ssh_config 또는 $USER)
-identity_file: str = ""  # SSH 개인 키 파일 (비우면 ssh_config 또는 에이전트)
-known_hosts: str = ""  # 배스천 호스트 키를 확인할 known_hosts 파일
-host_key_policy: str = "yes"  # 호스트 키 정책 [yes|accept-new]
-proxy_jump: str = ""  # 배스천 앞의 점프 호스트 (ssh -J)
-node_host: str = ""  # 배스천에서 본 쿠버네티스 노드 주소 [required]
-ingress_nodeport: int = 30998  # ingress-nginx의 NodePort [1..65535]
-api_port: int = 6443  # 노드의 쿠버네티스 API 포트 [1..65535]
-local_port: int = 8080  # 인그레스를 열 로컬 포트 (0이면 빈 포트) [0..65535]
-kubeconfig: str = ""  # 쿠버네티스 API용 kubeconfig (서버 주소는 터널로 바꿔 씀) [required]
+params_schema = "platform_kb.runner.connection:ConnectionParams"  # the profile's connection parameters
 namespace: str = "spark"  # SparkApplication이 있는 네임스페이스 [required]
 app_name: str = "long-test"  # DAG에 적은 애플리케이션 이름 (Airflow 접미사 없이) [required]
 url: str = ""  # 사용자가 브라우저에 넣어 본 주소 (선택, 예: http://127.0.0.1:8080/long-test-jhcjbr18/)
@@ -75,9 +64,12 @@ history_server_url: str = ""  # History Server 위치 (비우면 인그레스의
 from platform_kb import runbook
 from platform_kb.checks import spark_ui as ui
 from platform_kb.probes import Prober
+from platform_kb.runner.connection import ConnectionParams
+from platform_kb.runner.params import build
 from platform_kb.tunnel import Tunnel
 
 rb = runbook.start("spark-ui-ingress")
+kubeconfig = build(ConnectionParams, globals()).kubeconfig  # the connection parameters kb run injected
 obs = ui.Observations(namespace=namespace, app_name=app_name, url=url)
 
 # %% [markdown]

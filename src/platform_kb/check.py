@@ -2,7 +2,8 @@
 
 Where it sits: reads the sources only (never writes). Checks, in order: every write-up's front
 matter and fixed headings (:mod:`platform_kb.writeups`); every runbook id a write-up names exists
-as ``runbooks/<id>.py``; every runbook is a jupytext percent file whose code cells compile; every
+as ``runbooks/<id>.py``; every runbook is a jupytext percent file whose code cells compile and whose
+parameters cell declares well-formed parameters (a ``params_schema`` it names must import); every
 internal link in ``issues/`` and ``docs/`` resolves (target file, or the page generation will
 write, and its ``#anchor``); every spelling follows the glossary ``docs/glossary.md``
 (:mod:`platform_kb.terms`). Returns a :class:`CheckReport`; the CLI turns problems into exit 2 and,
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jupytext
 
@@ -94,7 +96,19 @@ def runbook_problems(path: Path) -> list[Problem]:
         except SyntaxError as exc:
             line = start + (exc.lineno or 1) if start else None
             problems.append(Problem(path, f"cell {number}: Python syntax error: {exc.msg}", line))
-    return problems
+    return problems + parameter_problems(path, notebook)
+
+
+def parameter_problems(path: Path, notebook: Any) -> list[Problem]:
+    """The parameters cell must declare well-formed parameters; a ``params_schema`` it names must
+    import and be a ``param()``-declared dataclass whose fields the cell does not declare again."""
+    from .runner.params import parse_parameters
+
+    try:
+        parse_parameters(notebook, f"runbook {path.stem}")
+    except UsageProblem as exc:
+        return [Problem(path, str(exc))]
+    return []
 
 
 # --- links ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ What stands in for what:
   tunnel's local address, as kube-prometheus-stack's ``prometheus.prometheusSpec.routePrefix`` and
   ``externalUrl`` do; its Ingress is ``/prometheus`` (``pathType: Prefix``) without rewrite;
 * Grafana (no Debian package here) is a stand-in run with the ``[server]`` values the runbook renders
-  (:func:`platform_kb.install.values.render_monitoring` with ``external_url_base`` = the tunnel's local
+  (:func:`platform_kb.install.monitoring.values.render` with ``external_url_base`` = the tunnel's local
   address, so ``root_url=http://<local>/grafana/`` and ``serve_from_sub_path=true``); its Ingress is ``/grafana`` (``Prefix``) without rewrite, as
   Grafana's "Run Grafana behind a reverse proxy" guide prescribes for ``serve_from_sub_path``.
 
@@ -49,8 +49,9 @@ import httpx
 import yaml
 
 from platform_kb.errors import KbError, MissingPrerequisite
+from platform_kb.install.monitoring.params import Params as MonitoringParams
+from platform_kb.install.monitoring.values import render as render_monitoring
 from platform_kb.install.scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB, host_scrape_configs
-from platform_kb.install.values import MonitoringParams, render_monitoring
 from platform_kb.inventory import Inventory, load_inventory, write_inventory
 from platform_kb.processes import ProcessRecord, find_program, port_open, spawn, wait_for_port, wait_until
 

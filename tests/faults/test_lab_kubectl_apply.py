@@ -2,7 +2,7 @@
 
 Before the fix the lab API answered 404 on ``/openapi/v2`` and ``/openapi/v3`` and kubectl stopped
 with ``failed to download openapi``. The manifests are the ones ``install-spark-history-server``
-renders (``platform_kb.install.values.render_history_server``). kubectl is the system binary.
+renders (``platform_kb.install.history.render``). kubectl is the system binary.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from platform_kb.install import values
+from platform_kb.install import history
 from platform_kb_lab.kubeapi import KubeApiServer, ObjectStore, kubeconfig
 
 from ..prereq import unless
@@ -54,7 +54,7 @@ def kubectl(
 
 
 def history_manifests(path: Path, replicas: int = 1) -> Path:
-    spec = values.render_history_server(values.HistoryServerParams())
+    spec = history.render(history.Params())
     docs = spec.manifests_shown()
     for doc in docs:
         if doc["kind"] == "Deployment":

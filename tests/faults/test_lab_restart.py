@@ -28,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from platform_kb.install import values
+from platform_kb.install import history
 from platform_kb.processes import ProcessRecord, descendants, port_open, spawn, wait_until
 from platform_kb_lab.config import LabSettings
 from platform_kb_lab.history import ACCEPT_QUEUE
@@ -89,7 +89,7 @@ def test_kubectl_apply_against_the_running_lab(fault_lab: LabManager, tmp_path: 
     kubectl = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
     if kubectl is None:
         missing("kubectl (/usr/bin/kubectl, Debian kubernetes-client)")
-    spec = values.render_history_server(values.HistoryServerParams(namespace="spark-history-kubectl"))
+    spec = history.render(history.Params(namespace="spark-history-kubectl"))
     manifests = tmp_path / "history.yaml"
     manifests.write_text(yaml.safe_dump_all(spec.manifests_shown(), sort_keys=False))
     env = {**os.environ, "KUBECONFIG": str(fault_lab.settings.kubeconfig), "HOME": str(tmp_path)}

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from platform_kb import kube
-from platform_kb.install import steps
+from platform_kb.install.connect import make_runner
+from platform_kb.install.params import InstallParams
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -52,7 +53,7 @@ def test_install_kubeconfig_copy_private_and_removed_on_close(
 ) -> None:
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    runner = steps.make_runner({"kubeconfig": str(kubeconfig)}, FakeTunnel(6443))
+    runner = make_runner(InstallParams(kubeconfig=str(kubeconfig)), FakeTunnel(6443))
     copy = runner.kubeconfig
     assert copy is not None and copy.is_file()
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
@@ -68,10 +69,11 @@ def test_install_kubeconfig_copy_removed_when_the_process_ends(
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     code = textwrap.dedent(f"""
-        from platform_kb.install import steps
+        from platform_kb.install.connect import make_runner
+        from platform_kb.install.params import InstallParams
         class T:
             def address(self, name): return ("127.0.0.1", 6443)
-        runner = steps.make_runner({{"kubeconfig": {str(kubeconfig)!r}}}, T())
+        runner = make_runner(InstallParams(kubeconfig={str(kubeconfig)!r}), T())
         print(runner.kubeconfig, flush=True)
         if {ending == "error"!r}:
             raise RuntimeError("a cell failed")

@@ -4,7 +4,8 @@
   ``helm get values``, ``kubectl get``) and changes its state when ``helm repo add``,
   ``helm upgrade --install`` or ``kubectl apply`` are run through it, the way the API server
   would (``stringData`` stored as base64 ``data``, server-side fields added) — so a second plan
-  after an apply must come out empty.
+  after an apply must come out empty. A command it does not model raises :class:`UnknownCommand`
+  (it never answers success for something it did not do).
 * ``s3lab``: ``python -m platform_kb_lab.s3server`` on 127.0.0.1, stopped by pid.
 * ``lab``: one ``kb lab up`` per session in a private directory on its own loopback address,
   ``kb lab down`` at the end (every process stopped by recorded pid).
@@ -38,6 +39,10 @@ ACCESS_KEY = "AKIALABEXAMPLE01"
 SECRET_KEY = "lab-secret-Zq8v3Kp1wX"
 
 
+class UnknownCommand(AssertionError):
+    """A test ran a command the fake cluster has no answer for."""
+
+
 @dataclass
 class FakeCluster:
     repos: dict[str, str] = field(default_factory=dict)
@@ -48,8 +53,8 @@ class FakeCluster:
 
     def __call__(self, cmd: c.Command) -> Result:
         handler = getattr(self, f"_{type(cmd).__name__}", None)
-        if handler is None:
-            return Result(0)
+        if handler is None:  # a command this fake does not model: never pretend it succeeded
+            raise UnknownCommand(f"FakeCluster does not know {type(cmd).__name__}: {cmd.line()}")
         return handler(cmd)
 
     # helm
@@ -61,6 +66,11 @@ class FakeCluster:
     def _HelmRepoAdd(self, cmd: c.HelmRepoAdd) -> Result:
         self.repos[cmd.name] = cmd.url
         return Result(0, f'"{cmd.name}" has been added to your repositories\n')
+
+    def _HelmRepoUpdate(self, cmd: c.HelmRepoUpdate) -> Result:
+        if cmd.name not in self.repos:
+            return Result(1, "", f"Error: no repositories found matching '{cmd.name}'\n")
+        return Result(0, "Update Complete. ⎈Happy Helming!⎈\n")
 
     def _HelmTemplate(self, cmd: c.HelmTemplate) -> Result:
         if self.template_error:

@@ -5,33 +5,33 @@ from __future__ import annotations
 import pytest
 
 from platform_kb.errors import UsageProblem
-from platform_kb.install import charts, checks, values
+from platform_kb.install import airflow, chart, checking, history, s3a, spark_operator, verify
 from platform_kb.install.plan import plan_install
 
 from .conftest import FakeCluster
 
 
-def airflow_problems(**overrides) -> list[checks.Problem]:
-    p = values.AirflowParams(
+def airflow_problems(**overrides) -> list[checking.Problem]:
+    p = airflow.Params(
         **{"git_repo": "https://git.example.internal/homelab/data-platform-core.git", **overrides}
     )
-    return checks.check_airflow(p, values.render_airflow(p))
+    return airflow.check(p, airflow.render(p))
 
 
-def operator_problems(**overrides) -> list[checks.Problem]:
-    p = values.SparkOperatorParams(**overrides)
-    return checks.check_spark_operator(p, values.render_spark_operator(p))
+def operator_problems(**overrides) -> list[checking.Problem]:
+    p = spark_operator.Params(**overrides)
+    return spark_operator.check(p, spark_operator.render(p))
 
 
-def errors(problems: list[checks.Problem]) -> list[str]:
+def errors(problems: list[checking.Problem]) -> list[str]:
     return [p.id for p in problems if p.severity == "error"]
 
 
 def test_defaults_pass() -> None:
     assert airflow_problems() == []
     assert errors(operator_problems()) == []
-    hp = values.HistoryServerParams()
-    assert checks.check_history_server(hp, values.render_history_server(hp)) == []
+    hp = history.Params()
+    assert history.check(hp, history.render(hp)) == []
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_misspelt_airflow_keys_are_named_with_the_closest_key(extra: dict, messa
     problems = airflow_problems(extra_values=extra)
     assert errors(problems) == ["unknown-key"]
     with pytest.raises(UsageProblem) as exc:
-        checks.ensure_ok(problems, "install-airflow")
+        checking.ensure_ok(problems, "install-airflow")
     assert message in str(exc.value)
     assert "before any change was made" in str(exc.value)
 
@@ -91,7 +91,7 @@ def test_url_format_variants_that_work() -> None:
         "/ui/{{$appId}}",
     ):
         assert errors(operator_problems(url_format=fmt)) == [], fmt
-    assert checks.url_format_path("spark.example/x/{{$appName}}") == "/x/{{$appName}}"
+    assert verify.url_format_path("spark.example/x/{{$appName}}") == "/x/{{$appName}}"
 
 
 @pytest.mark.parametrize("version", ["2.2.1", "2.0.0", "1.4.6", "v2.2.0"])
@@ -155,34 +155,34 @@ def test_airflow_required_fields_and_git() -> None:
 
 def test_history_server_checks() -> None:
     def problems(**kw) -> list[str]:
-        p = values.HistoryServerParams(**kw)
+        p = history.Params(**kw)
         try:
-            spec = values.render_history_server(p)
+            spec = history.render(p)
         except UsageProblem:
             spec = None
-        return errors(checks.check_history_server(p, spec))  # type: ignore[arg-type]
+        return errors(history.check(p, spec))  # type: ignore[arg-type]
 
     assert "image-spark-version" in problems(image="apache/spark:3.5.5")  # jars would not match the image
     assert "spark-version" in problems(spark_version="3.4.1", image="apache/spark:3.4.1")
     assert "ui-path" in problems(ui_path="/")
     assert "s3-endpoint" in problems(s3_endpoint="minio:9000")
     with pytest.raises(UsageProblem, match="no known hadoop-aws / AWS SDK pairing"):
-        charts.s3a_jars_for("3.4.1")
+        s3a.s3a_jars_for("3.4.1")
 
 
 def test_check_runs_before_any_command(cluster: FakeCluster) -> None:
     """The runbooks check first; nothing reaches the runner when a check fails."""
-    p = values.SparkOperatorParams(chart_version="2.2.0")
-    spec = values.render_spark_operator(p)
+    p = spark_operator.Params(chart_version="2.2.0")
+    spec = spark_operator.render(p)
     runner = cluster.runner()
     with pytest.raises(UsageProblem, match="operator-too-old"):
-        checks.ensure_ok(checks.check_spark_operator(p, spec), "install-spark-operator")
+        checking.ensure_ok(spark_operator.check(p, spec), "install-spark-operator")
         plan_install(spec, runner)  # pragma: no cover - never reached
     assert runner.commands == []
 
 
 def test_known_key_tree_matches_upstream_samples() -> None:
-    airflow = charts.KNOWN_KEYS["airflow"]
+    keys = airflow.chart.KNOWN_KEYS
     assert {
         "enabled",
         "repo",
@@ -192,10 +192,10 @@ def test_known_key_tree_matches_upstream_samples() -> None:
         "sshKeySecret",
         "credentialsSecret",
         "knownHosts",
-    } <= set(airflow["dags"]["gitSync"])
+    } <= set(keys["dags"]["gitSync"])
     assert {"remote_logging", "remote_base_log_folder", "remote_log_conn_id"} <= set(
-        airflow["config"]["logging"]
+        keys["config"]["logging"]
     )
-    op = charts.KNOWN_KEYS["spark-operator"]["controller"]["uiIngress"]
+    op = spark_operator.chart.KNOWN_KEYS["controller"]["uiIngress"]
     assert set(op) == {"enable", "urlFormat", "ingressClassName", "tls", "annotations"}
-    assert charts.parse_version("v2.3.0") == (2, 3, 0)
+    assert chart.parse_version("v2.3.0") == (2, 3, 0)

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from platform_kb.install import charts, values
+from platform_kb.install import airflow, history, spark_operator
 from platform_kb.install import commands as c
 from platform_kb.install.plan import plan_install
 from platform_kb.install.runners import CommandFailed, RecordingRunner, Result
@@ -15,7 +15,7 @@ from .conftest import ACCESS_KEY, SECRET_KEY, FakeCluster
 
 
 def test_exact_lines() -> None:
-    chart = charts.AIRFLOW
+    chart = airflow.chart.CHART
     assert c.HelmRepoAdd("apache-airflow", chart.repo_url).line() == (
         "helm repo add apache-airflow https://airflow.apache.org --force-update"
     )
@@ -70,15 +70,15 @@ def test_command_failure_messages_are_masked() -> None:
 def test_nothing_the_plan_shows_contains_a_secret(cluster: FakeCluster, minio_env) -> None:
     """Every rendered command, row, manifest and values file of the three runbooks is free of secrets."""
     specs = [
-        values.render_airflow(
-            values.AirflowParams(
+        airflow.render(
+            airflow.Params(
                 git_repo="https://git.example.internal/homelab/data-platform-core.git",
                 git_username_ref="env:GIT_USER",
                 git_password_ref="env:GIT_TOKEN",
             )
         ),
-        values.render_spark_operator(values.SparkOperatorParams()),
-        values.render_history_server(values.HistoryServerParams()),
+        spark_operator.render(spark_operator.Params()),
+        history.render(history.Params()),
     ]
     token = "ghp_tok3nValue123456"
     resolver = {"env:MINIO_ACCESS_KEY": ACCESS_KEY, "env:MINIO_SECRET_KEY": SECRET_KEY,

@@ -25,7 +25,9 @@ from typing import Any
 import pytest
 
 from platform_kb import kube
-from platform_kb.install import steps, values
+from platform_kb.install import monitoring
+from platform_kb.install.monitoring.params import load_monitoring_inventory
+from platform_kb.install.monitoring.verify import monitoring_selectors
 
 from .conftest import KB, Lab
 
@@ -84,7 +86,7 @@ def test_plan_on_the_lab_reads_the_hosts_over_ssh_and_lists_exact_commands(lab: 
     assert job["job_name"] == "hosts"
     assert [s["labels"]["host"] for s in job["static_configs"]] == ["pve-01", "pve-02", "desktop"]
     # the lab's own Prometheus scrapes the same hosts at the same addresses
-    inventory = steps.monitoring_inventory({"inventory": str(lab.dir / "inventory.yaml")})
+    inventory = load_monitoring_inventory(monitoring.Params(inventory=str(lab.dir / "inventory.yaml")))
     assert [s["targets"][0] for s in job["static_configs"]] == [h.target for h in inventory.hosts]
     # the hosts' facts were read over SSH; lab hosts are never changed
     notebook = _notebook(tmp_path)
@@ -114,7 +116,7 @@ def seeded(lab: Lab) -> Lab:
     from kubernetes import client
 
     api = client.CoreV1Api(kube.api_client(lab.kubeconfig))
-    selectors = steps.monitoring_selectors(values.MonitoringParams())
+    selectors = monitoring_selectors(monitoring.Params())
     for key, selector in selectors.items():
         labels = dict(pair.split("=", 1) for pair in selector.split(","))
         name = f"stand-in-{key}-0"

@@ -6,10 +6,13 @@ import pytest
 import yaml
 
 from platform_kb.errors import UsageProblem
-from platform_kb.install import charts, checks, values
+from platform_kb.install import checking, monitoring
+from platform_kb.install.monitoring.params import Params as MonitoringParams
+from platform_kb.install.monitoring.values import render as render_monitoring
 from platform_kb.install.secrets import resolve
-from platform_kb.install.values import MonitoringParams, render_monitoring
+from platform_kb.install.spec import DesiredSecret
 from platform_kb.inventory import inventory_from_dict
+from platform_kb.runner.params import build
 
 INVENTORY = {
     "defaults": {"user": "ops", "exporter_port": 9100},
@@ -25,20 +28,20 @@ def inv(data: dict | None = None):
     return inventory_from_dict(data or INVENTORY)
 
 
-def ids(problems: list[checks.Problem], severity: str | None = None) -> list[str]:
+def ids(problems: list[checking.Problem], severity: str | None = None) -> list[str]:
     return [p.id for p in problems if severity is None or p.severity == severity]
 
 
-def check(p: MonitoringParams, inventory=None) -> list[checks.Problem]:
+def check(p: MonitoringParams, inventory=None) -> list[checking.Problem]:
     inventory = inventory if inventory is not None else inv()
-    return checks.check_monitoring(p, render_monitoring(p, inventory), inventory)
+    return monitoring.check(p, render_monitoring(p, inventory), inventory)
 
 
 def test_pinned_chart_and_release() -> None:
     spec = render_monitoring(MonitoringParams(), inv())
     assert spec.release is not None
     assert spec.release.chart.ref == "prometheus-community/kube-prometheus-stack"
-    assert spec.release.chart.version == charts.KUBE_PROMETHEUS_STACK.version == "81.4.5"
+    assert spec.release.chart.version == monitoring.chart.CHART.version == "81.4.5"
     assert spec.release.chart.repo_url == "https://prometheus-community.github.io/helm-charts"
     assert (spec.release.name, spec.release.namespace) == ("kube-prometheus-stack", "monitoring")
 
@@ -82,7 +85,7 @@ def test_values_paths_retention_and_scrape_configs() -> None:
         }
     ]
     assert v["nodeExporter"] == {"enabled": True}
-    assert checks.check_monitoring(MonitoringParams(storage_class="local-path", storage_size="50Gi",
+    assert monitoring.check(MonitoringParams(storage_class="local-path", storage_size="50Gi",
                                                     retention_size="40GB"), spec, inv()) == []  # fmt: skip
 
 
@@ -93,7 +96,7 @@ def test_credentials_only_by_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     assert spec.release.values["grafana"]["admin"] == {
         "existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"}  # fmt: skip
     secret = spec.objects[1]
-    assert isinstance(secret, values.DesiredSecret)
+    assert isinstance(secret, DesiredSecret)
     assert secret.placeholder_manifest()["stringData"] == {"admin-user": "***", "admin-password": "***"}
     built = secret.materialize(resolve)
     assert built is not None
@@ -118,7 +121,7 @@ def test_no_inventory_renders_without_scrape_configs_and_warns() -> None:
     p = MonitoringParams()
     spec = render_monitoring(p)
     assert "additionalScrapeConfigs" not in spec.release.values["prometheus"]["prometheusSpec"]
-    assert ids(checks.check_monitoring(p, spec), "warning") == ["storage-emptydir", "no-inventory"]
+    assert ids(monitoring.check(p, spec), "warning") == ["storage-emptydir", "no-inventory"]
 
 
 # --- checks ---------------------------------------------------------------------------------------------
@@ -229,7 +232,7 @@ def test_duplicate_scrape_job_names() -> None:
 
 def test_ensure_ok_stops_before_any_change() -> None:
     with pytest.raises(UsageProblem, match="grafana-root-url"):
-        checks.ensure_ok(
+        checking.ensure_ok(
             check(MonitoringParams(grafana_path="/g", grafana_root_url="http://localhost:8080/grafana/")),
             "kube-prometheus-stack",
         )
@@ -256,7 +259,7 @@ def _homelab_parameters() -> dict:
 
 
 def test_homelab_profile_renders_root_url_as_the_browser_address_through_the_tunnel() -> None:
-    params = values.from_parameters(MonitoringParams, _homelab_parameters())
+    params = build(MonitoringParams, _homelab_parameters())
     spec = render_monitoring(params, inv())
     server = spec.release.values["grafana"]["grafana.ini"]["server"]
     # the profile forwards 127.0.0.1:8080 -> node:30998; the browser opens http://localhost:8080/grafana/
@@ -266,7 +269,7 @@ def test_homelab_profile_renders_root_url_as_the_browser_address_through_the_tun
         spec.release.values["prometheus"]["prometheusSpec"]["externalUrl"]
         == "http://localhost:8080/prometheus"
     )
-    assert not [p for p in checks.check_monitoring(params, spec, inv()) if p.severity == "error"]
+    assert not [p for p in monitoring.check(params, spec, inv()) if p.severity == "error"]
 
 
 def test_the_lab_runs_the_grafana_stand_in_with_the_rendered_root_url(tmp_path) -> None:

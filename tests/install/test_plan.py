@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from platform_kb.errors import MissingPrerequisite, UsageProblem
+from platform_kb.install import airflow, history, plan, spark_operator, spec
 from platform_kb.install import commands as c
-from platform_kb.install import plan, values
 from platform_kb.install.plan import apply_plan, plan_install
 
 from .conftest import ACCESS_KEY, SECRET_KEY, FakeCluster
@@ -58,8 +58,8 @@ AIRFLOW_FIRST_APPLY = [
 ]
 
 
-def airflow_spec(**overrides) -> values.InstallSpec:
-    return values.render_airflow(values.AirflowParams(**{"git_repo": EXAMPLE_REPO, **overrides}))
+def airflow_spec(**overrides) -> spec.InstallSpec:
+    return airflow.render(airflow.Params(**{"git_repo": EXAMPLE_REPO, **overrides}))
 
 
 def test_airflow_plan_exact_lines_values_and_order(cluster: FakeCluster, minio_env) -> None:
@@ -152,7 +152,7 @@ def test_chart_version_change_and_failed_release_are_upgraded(cluster: FakeClust
 
 
 def test_spark_operator_plan_and_idempotent_apply(cluster: FakeCluster) -> None:
-    spec = values.render_spark_operator(values.SparkOperatorParams())
+    spec = spark_operator.render(spark_operator.Params())
     assert spec.release is not None and spec.release.values == {
         "controller": {
             "uiService": {"enable": True},
@@ -187,7 +187,7 @@ def test_existing_namespace_counts_as_matching(cluster: FakeCluster) -> None:
         "apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": "spark", "labels": {"kubernetes.io/metadata.name": "spark"}},
     }  # fmt: skip
-    result = plan_install(values.render_spark_operator(values.SparkOperatorParams()), cluster.runner())
+    result = plan_install(spark_operator.render(spark_operator.Params()), cluster.runner())
     ns_op = next(op for op in result.operations if op.name == "Namespace spark")
     assert not ns_op.changes and ns_op.reason == "exists and matches"
 
@@ -203,7 +203,7 @@ HISTORY_OBJECTS = [
 
 
 def test_history_server_plan_apply_and_noop(cluster: FakeCluster, minio_env) -> None:
-    spec = values.render_history_server(values.HistoryServerParams())
+    spec = history.render(history.Params())
     runner = cluster.runner()
     result = plan_install(spec, runner)
     assert [op.name for op in result.changes] == HISTORY_OBJECTS
@@ -218,9 +218,7 @@ def test_history_server_plan_apply_and_noop(cluster: FakeCluster, minio_env) -> 
     assert second.changes == [], second.rows()
     # a new Spark version changes the ConfigMap? no: the jars, i.e. the Deployment (init container + checksum)
     changed = plan_install(
-        values.render_history_server(
-            values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5")
-        ),
+        history.render(history.Params(spark_version="3.5.5", image="apache/spark:3.5.5")),
         cluster.runner(),
     )
     assert [op.name for op in changed.changes] == ["Deployment spark-history/spark-history-server"]
@@ -228,7 +226,7 @@ def test_history_server_plan_apply_and_noop(cluster: FakeCluster, minio_env) -> 
 
 
 def test_history_server_values_match_upstream_facts() -> None:
-    spec = values.render_history_server(values.HistoryServerParams())
+    spec = history.render(history.Params())
     by_kind = {m["kind"]: m for m in spec.manifests_shown()}
     conf = by_kind["ConfigMap"]["data"]["spark-defaults.conf"].splitlines()
     assert "spark.history.fs.logDirectory s3a://datalake/logs/spark-log/" in conf
@@ -247,9 +245,7 @@ def test_history_server_values_match_upstream_facts() -> None:
     ingress = by_kind["Ingress"]
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/spark-history(/|$)(.*)"
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"] == "/$2"
-    old = values.render_history_server(
-        values.HistoryServerParams(spark_version="3.5.5", image="apache/spark:3.5.5")
-    )
+    old = history.render(history.Params(spark_version="3.5.5", image="apache/spark:3.5.5"))
     fetch_old = next(m for m in old.manifests_shown() if m["kind"] == "Deployment")["spec"]["template"][
         "spec"
     ]

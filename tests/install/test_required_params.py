@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jupytext
 
-from platform_kb.install import values
+from platform_kb.install import airflow
 from platform_kb.runner.params import parse_parameters
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +19,7 @@ KB = Path(sys.executable).with_name("kb")
 def test_git_repo_is_required_and_has_no_default() -> None:
     specs = {s.name: s for s in parse_parameters(jupytext.read(REPO / "runbooks" / "install-airflow.py"))}
     assert specs["git_repo"].required and specs["git_repo"].default == ""
-    assert values.AirflowParams().git_repo == ""
+    assert airflow.Params().git_repo == ""
 
 
 def test_a_run_without_git_repo_exits_2_naming_it(tmp_path: Path) -> None:

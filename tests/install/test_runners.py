@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platform_kb.install import charts, runners
+from platform_kb.install import airflow, runners
 from platform_kb.install import commands as c
 from platform_kb.profiles import BastionSpec
 from platform_kb_lab.sshd import Sshd, generate_key
@@ -44,7 +44,7 @@ def test_local_runner_stages_files_and_feeds_stdin(tmp_path: Path) -> None:
     )
     assert runner.has_tool("helm") and not runner.has_tool("definitely-not-a-tool")
     up = c.HelmUpgradeInstall(
-        "airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
+        "airflow", airflow.chart.CHART, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
     )
     assert runner.run(up).stdout == "ok\n"
     runner.run(c.KubectlApply({"kind": "Namespace", "metadata": {"name": "airflow"}}))
@@ -120,7 +120,7 @@ def test_bastion_runner_runs_the_same_lines_over_ssh(bastion, tmp_path: Path) ->
     try:
         assert runner.has_tool("helm") and not runner.has_tool("definitely-not-a-tool")
         up = c.HelmUpgradeInstall(
-            "airflow", charts.AIRFLOW, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
+            "airflow", airflow.chart.CHART, "airflow", "airflow-values.yaml", "executor: KubernetesExecutor\n"
         )
         runner.run(up)
         runner.run(c.KubectlApply({"kind": "Namespace", "metadata": {"name": "airflow"}}))

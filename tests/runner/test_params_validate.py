@@ -9,10 +9,11 @@ import yaml
 
 from platform_kb.errors import UsageProblem
 from platform_kb.paths import ProjectPaths
+from platform_kb.runner.coerce import coerce
 from platform_kb.runner.execute import RunRequest, validate_request
 from platform_kb.runner.params import parse_parameter_source
 from platform_kb.runner.source import load_runbook
-from platform_kb.runner.validate import coerce, resolve_parameters
+from platform_kb.runner.validate import resolve_parameters
 
 CELL = """
 import os  # not a parameter
@@ -189,3 +190,51 @@ def test_source_purpose_and_prerequisites(tmp_path: Path) -> None:
     assert source.purpose == "목적 첫 문단.\n\n둘째 문단."
     assert source.prerequisites == "- 프로필"
     assert source.params == []
+
+
+SCHEMA_CELL = """
+params_schema = "platform_kb.runner.connection:ConnectionParams"
+namespace: str = "spark"  # 네임스페이스 [required]
+"""
+
+
+def test_a_named_schema_declares_its_fields_where_the_cell_names_it() -> None:
+    s = {spec.name: spec for spec in parse_parameter_source(SCHEMA_CELL, "test")}
+    assert list(s)[:3] == ["bastion_host", "bastion_port", "bastion_user"] and list(s)[-1] == "namespace"
+    assert "params_schema" not in s
+    assert s["bastion_host"].required and s["bastion_host"].description.startswith("배스천 호스트")
+    assert (s["bastion_port"].type, s["bastion_port"].default, s["bastion_port"].low) == ("int", 22, 1)
+    assert s["host_key_policy"].choices == ("yes", "accept-new")
+    assert s["kubeconfig"].path and s["kubeconfig"].required  # a profile file: checked as [file]
+
+
+def test_schema_specs_validate_like_literal_ones() -> None:
+    specs = parse_parameter_source(SCHEMA_CELL, "test")
+    with pytest.raises(UsageProblem) as info:
+        resolve_parameters(specs, cli=[("bastion_port", "0"), ("host_key_policy", "no")])
+    text = str(info.value)
+    assert "'bastion_port': 0 is outside the allowed range 1..65535" in text
+    assert "'host_key_policy': 'no' is not one of yes | accept-new" in text
+    assert "parameter 'bastion_host' is required" in text
+
+
+def test_a_schema_field_without_param_is_refused() -> None:
+    from dataclasses import dataclass
+
+    from platform_kb.runner.params import schema_specs
+
+    @dataclass(frozen=True)
+    class Loose:
+        x: int = 1
+
+    with pytest.raises(UsageProblem, match="not declared with param"):
+        schema_specs(Loose, "test")
+
+
+def test_build_fills_defaults_and_converts_values() -> None:
+    from platform_kb.runner.connection import ConnectionParams
+    from platform_kb.runner.params import build
+
+    p = build(ConnectionParams, {"bastion_host": "b", "api_port": "7443", "local_port": 0, "other": 1})
+    assert (p.bastion_host, p.api_port, p.local_port, p.ingress_nodeport) == ("b", 7443, 0, 30998)
+    assert p.tunnel_parameters()["node_host"] == ""

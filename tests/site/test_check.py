@@ -212,3 +212,35 @@ def test_a_broken_link_in_a_runbook_narrative_is_rejected(make_project, sample_r
         sample_runbook.rstrip("\n") + "\n\n# %% [markdown]\n# [랩](../docs/lab.md)\n", encoding="utf-8"
     )
     assert _messages(project) == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        ("platform_kb.install.nothing_here:Params", "parameter schema 'platform_kb.install.nothing_here:Params' cannot be imported"),
+        ("platform_kb.install.airflow:Missing", "parameter schema 'platform_kb.install.airflow:Missing' cannot be imported"),
+        ("platform_kb.install.airflow", 'params_schema must be a string "package.module:Class"'),
+        ("platform_kb.errors:UsageProblem", "is not a dataclass"),
+    ],
+)  # fmt: skip
+def test_a_runbook_whose_parameter_schema_does_not_resolve_is_rejected(
+    make_project, sample_runbook, schema, expected
+):
+    project = make_project()
+    text = sample_runbook.replace(
+        "ingress_nodeport: int = 30998", f'params_schema = "{schema}"\ningress_nodeport: int = 30998'
+    )
+    (project.root / "runbooks" / "schema.py").write_text(text, encoding="utf-8")
+    (message,) = [m for m in _messages(project) if m.startswith("runbooks/schema.py")]
+    assert expected in message
+
+
+def test_a_parameter_the_schema_declares_again_in_the_cell_is_rejected(make_project, sample_runbook):
+    project = make_project()
+    text = sample_runbook.replace(
+        "ingress_nodeport: int = 30998",
+        'params_schema = "platform_kb.runner.connection:ConnectionParams"\ningress_nodeport: int = 30998',
+    )
+    (project.root / "runbooks" / "twice.py").write_text(text, encoding="utf-8")
+    (message,) = [m for m in _messages(project) if m.startswith("runbooks/twice.py")]
+    assert "declared twice (cell and schema?): ingress_nodeport" in message

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .charts import ChartRef
+from .chart import ChartRef
 from .secrets import mask
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from ..errors import KbError, UsageProblem
 from . import commands as c
-from .checks import Problem
+from .checking import Problem
 from .runners import CommandFailed, Result, Runner, require_tools
 from .secrets import Resolver, resolve
-from .values import DesiredSecret, InstallSpec, Release, to_yaml
+from .spec import DesiredSecret, InstallSpec, Release, to_yaml
 
 UNKNOWN = object()  # a fact that could not be read on this runner
 

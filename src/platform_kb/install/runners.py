@@ -84,7 +84,7 @@ class LocalRunner:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 900.0
     name: str = "local"
-    # removes a temporary workdir this runner owns (set by install.steps.make_runner)
+    # removes a temporary workdir this runner owns (set by install.connect.make_runner)
     cleanup: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
 
     def _env(self) -> dict[str, str]:

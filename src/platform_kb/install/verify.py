@@ -228,10 +228,14 @@ SPARK_GROUP, SPARK_VERSION, SPARK_PLURAL = "sparkoperator.k8s.io", "v1beta2", "s
 APP_LABEL = "sparkoperator.k8s.io/app-name"
 
 
+def url_format_path(url_format: str) -> str:
+    """The path the operator derives from ``urlFormat`` (``http://`` prepended when there is no scheme)."""
+    text = url_format if "://" in url_format else "http://" + url_format
+    return urlsplit(text).path
+
+
 def expected_ui_path(url_format: str, app: str, namespace: str, app_id: str = "") -> str:
     """The path the operator derives from ``urlFormat`` for one application (no trailing slash)."""
-    from .checks import url_format_path
-
     path = url_format_path(url_format)
     return (
         path.replace("{{$appName}}", app)
@@ -322,7 +326,7 @@ def smoke_application(
     ``fetch_jars`` is off — for images that already carry them) with the keys of Secret ``s3_secret``
     (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``) as environment variables.
     """
-    from .charts import s3a_jars_for
+    from .s3a import s3a_jars_for
 
     python = main_file.endswith(".py")
     conf: dict[str, str] = {}

@@ -30,16 +30,21 @@ The convention (one assignment per parameter in the cell tagged ``parameters``):
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib
 import io
 import re
 import tokenize
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 
 from ..errors import UsageProblem
 from ..secrets import is_reference
+from .coerce import coerce
 
 TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 PARAMETERS_TAG = "parameters"
@@ -50,6 +55,9 @@ _NUMBER = r"-?\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUMBER})?\s*\.\.\s*({_NUMBER})?\s*$")
 _CHOICES = re.compile(r"^[^|]+(\|[^|]+)+$")
 _FLAGS = ("required", "secret", "file")
+SCHEMA_VARIABLE = "params_schema"  # the parameters cell's `params_schema = "module:Class"`
+_META = "platform_kb.param"  # the field metadata key param() writes
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,7 @@ def parse_parameters(nb: nbformat.NotebookNode, where: str = "runbook") -> list[
 
 
 def parse_parameter_source(source: str, where: str = "runbook") -> list[ParamSpec]:
+    """The specs of a parameters cell: its literal declarations and, where it names one, a schema's fields."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -133,9 +142,105 @@ def parse_parameter_source(source: str, where: str = "runbook") -> list[ParamSpe
             name, annotation, value = node.targets[0].id, None, node.value
         else:
             continue
+        if name == SCHEMA_VARIABLE:
+            specs += schema_specs(_schema_ref(value, where), where)
+            continue
         trailing, above = _comment_for(node, comments)
         specs.append(_spec(name, annotation, value, trailing, above, f"{where}: parameter {name!r}"))
+    twice = sorted({s.name for s in specs if [x.name for x in specs].count(s.name) > 1})
+    if twice:
+        raise UsageProblem(f"{where}: parameter(s) declared twice (cell and schema?): {', '.join(twice)}")
     return specs
+
+
+# --- typed schemas: a dataclass declares the parameters ---------------------------------------------
+def param(
+    default: Any,
+    description: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+    required: bool = False,
+    secret: bool = False,
+    file: bool = False,
+) -> Any:
+    """A schema field: its default plus what a ``# 설명 [markers]`` comment says in a literal cell."""
+    meta = {"description": description, "low": low, "high": high, "choices": choices,
+            "required": required, "secret": secret, "file": file}  # fmt: skip
+    return dataclasses.field(default=default, metadata={_META: meta})
+
+
+def _schema_ref(value: ast.expr, where: str) -> str:
+    ref = value.value if isinstance(value, ast.Constant) else None
+    if not isinstance(ref, str) or ref.count(":") != 1:
+        raise UsageProblem(f'{where}: {SCHEMA_VARIABLE} must be a string "package.module:Class"')
+    return ref
+
+
+def load_schema(ref: str, where: str = "runbook") -> type:
+    """The dataclass ``"package.module:Class"`` names (a UsageProblem when it cannot be imported)."""
+    module_name, _, class_name = ref.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise UsageProblem(f"{where}: parameter schema {ref!r} cannot be imported: {exc}") from exc
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise UsageProblem(f"{where}: parameter schema {ref!r} is not a dataclass")
+    return cls
+
+
+def schema_specs(ref: str | type, where: str = "runbook") -> list[ParamSpec]:
+    """One spec per field of the schema, in field order (base classes first)."""
+    cls = load_schema(ref, where) if isinstance(ref, str) else ref
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata.get(_META)
+        if meta is None:
+            raise UsageProblem(f"{where}: schema field {cls.__name__}.{f.name} is not declared with param()")
+        specs.append(_field_spec(f, hints[f.name], meta, f"{where}: parameter {f.name!r}"))
+    return specs
+
+
+def _field_spec(f: dataclasses.Field, hint: Any, meta: Mapping[str, Any], where: str) -> ParamSpec:
+    args = typing.get_args(hint)
+    nullable = type(None) in args
+    base = next((a for a in args if a is not type(None)), hint) if nullable else hint
+    base = typing.get_origin(base) or base
+    type_name = next((name for name, t in TYPES.items() if t is base), None)
+    if type_name is None:
+        raise UsageProblem(f"{where}: unsupported type {hint!r} (use {', '.join(TYPES)})")
+    choices = meta["choices"]
+    spec = ParamSpec(
+        name=f.name,
+        type=type_name,
+        default=f.default,
+        description=meta["description"],
+        low=None if meta["low"] is None else float(meta["low"]),
+        high=None if meta["high"] is None else float(meta["high"]),
+        choices=tuple(coerce(type_name, c, f"{where}: choice") for c in choices) if choices else None,
+        secret=bool(meta["secret"]),
+        required=bool(meta["required"]),
+        nullable=nullable,
+        path=(bool(meta["file"]) or f.name in PATH_PARAMETERS) and type_name == "str",
+    )
+    _check_secret_default(spec, where)
+    return spec
+
+
+def build(cls: type[T], namespace: Mapping[str, Any]) -> T:
+    """The schema's object from a kernel's globals: each field from its injected value (converted to
+    the field's type: plain papermill passes ``-p`` values as it parsed them), else its default."""
+    kwargs = {}
+    for spec in schema_specs(cls, cls.__name__):
+        if spec.name in namespace:
+            value = namespace[spec.name]
+            if value is None:
+                kwargs[spec.name] = None if spec.nullable else "" if spec.type == "str" else spec.default
+            else:
+                kwargs[spec.name] = coerce(spec.type, value, f"parameter {spec.name!r}")
+    return cls(**kwargs)
 
 
 def _comments_by_line(source: str) -> dict[int, tuple[str, bool]]:
@@ -241,8 +346,6 @@ def _spec(
             low = float(match.group(1)) if match.group(1) else None
             high = float(match.group(2)) if match.group(2) else None
         else:
-            from .validate import coerce  # choices are converted to the parameter's type
-
             choices = tuple(coerce(type_name, c.strip(), f"{where}: choice") for c in marker.split("|"))
     spec = ParamSpec(
         name=name,
@@ -257,8 +360,13 @@ def _spec(
         nullable=nullable,
         path=("file" in markers or name in PATH_PARAMETERS) and type_name == "str",
     )
-    if spec.secret and (type_name != "str" or (default not in (None, "") and not is_reference(default))):
+    _check_secret_default(spec, where)
+    return spec
+
+
+def _check_secret_default(spec: ParamSpec, where: str) -> None:
+    default = spec.default
+    if spec.secret and (spec.type != "str" or (default not in (None, "") and not is_reference(default))):
         raise UsageProblem(
             f"{where}: a [secret] parameter is a str whose default is empty or env:NAME / file:PATH"
         )
-    return spec

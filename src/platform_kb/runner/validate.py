@@ -17,7 +17,6 @@ a value pasted after ``file:``); a secret too short to be masked.
 from __future__ import annotations
 
 import difflib
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,11 +27,8 @@ import yaml
 
 from ..errors import UsageProblem
 from ..secrets import MIN_SECRET_LENGTH, SecretError, is_reference, parse_reference, resolve
+from .coerce import NONE_WORDS, coerce
 from .params import ParamSpec
-
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-_NONE = {"none", "null", "~"}
 
 
 @dataclass(frozen=True)
@@ -43,76 +39,6 @@ class ResolvedParameters:
     values: dict[str, Any]
     sources: dict[str, str]
     secret_values: tuple[str, ...] = field(default=(), repr=False)
-
-
-class _TypeMismatch(ValueError):
-    pass
-
-
-def coerce(type_name: str, value: Any, where: str) -> Any:
-    """Convert ``value`` to the declared type; strings (``-p``, quoted YAML) are parsed."""
-    try:
-        return _coerce(type_name, value)
-    except _TypeMismatch as exc:
-        raise UsageProblem(f"{where}: expected {type_name}, got {_show(value)}{exc}") from None
-
-
-def _coerce(type_name: str, value: Any) -> Any:
-    if type_name == "str":
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise _TypeMismatch("")
-    if type_name == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise _TypeMismatch(" (use true/false)")
-    if type_name == "int":
-        if isinstance(value, bool):
-            raise _TypeMismatch("")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.strip(), 10)
-            except ValueError:
-                raise _TypeMismatch("") from None
-        raise _TypeMismatch("")
-    if type_name == "float":
-        if isinstance(value, bool):
-            raise _TypeMismatch("")
-        if isinstance(value, (int, float)):
-            number = float(value)
-        elif isinstance(value, str):
-            try:
-                number = float(value.strip())
-            except ValueError:
-                raise _TypeMismatch("") from None
-        else:
-            raise _TypeMismatch("")
-        if not math.isfinite(number):
-            raise _TypeMismatch(" (a finite number: nan and inf are not accepted)")
-        return number
-    if type_name in ("list", "dict"):
-        wanted = list if type_name == "list" else dict
-        if isinstance(value, str):
-            try:
-                value = yaml.safe_load(value)
-            except yaml.YAMLError:
-                raise _TypeMismatch(" (not valid YAML/JSON)") from None
-        if isinstance(value, wanted):
-            return value
-        raise _TypeMismatch("")
-    raise _TypeMismatch(f" (unknown type {type_name})")
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def read_params_file(path: Path) -> dict[str, Any]:
@@ -138,7 +64,7 @@ def _unknown(name: str, specs: Mapping[str, ParamSpec], where: str) -> str:
 
 
 def _convert(spec: ParamSpec, value: Any, where: str) -> Any:
-    if value is None or (spec.nullable and isinstance(value, str) and value.strip().lower() in _NONE):
+    if value is None or (spec.nullable and isinstance(value, str) and value.strip().lower() in NONE_WORDS):
         if spec.nullable or spec.required:
             return None  # a missing required value is reported by _check
         raise UsageProblem(f"{where}: parameter {spec.name!r} does not accept None (declared {spec.type})")
