@@ -4,7 +4,7 @@ Where this sits: a profile names an inventory file (``inventory: hosts.yaml``, e
 as the ``inventory`` parameter); :func:`load_inventory` validates it with JSON Schema and returns
 :class:`Inventory`. ``install-monitoring`` uses it twice: to install node-exporter on every host
 over SSH (``ProxyJump`` through the bastion, :meth:`Host.ssh_spec`) and to render Prometheus's
-scrape configuration for those hosts (:mod:`platform_kb.install.scrape`). ``kb lab up`` writes
+scrape configuration for those hosts (:mod:`platform_kb.scrape`). ``kb lab up`` writes
 the lab's inventory (``.lab/inventory.yaml``).
 
 The file::

@@ -16,7 +16,7 @@ What stands in for what:
   ``prometheus-node-exporter.prometheus.monitor``, job label ``node-exporter``);
 * the homelab's hosts outside the cluster (:data:`~platform_kb_lab.config.LAB_HOSTS`: two Proxmox
   hosts and the desktop) are one exporter each on ``node:exporter_base_port+1..``, scraped with the
-  configuration the runbook renders (:func:`platform_kb.install.scrape.host_scrape_configs`, job
+  configuration the runbook renders (:func:`platform_kb.scrape.host_scrape_configs`, job
   ``hosts``); over SSH they are the node address at the bastion's port (the bastion sshd also
   listens there), reached with ``ProxyJump`` through the bastion, and marked ``lab: true``;
 * Prometheus serves under ``--web.route-prefix=/prometheus`` with ``--web.external-url`` on the
@@ -51,9 +51,9 @@ import yaml
 from platform_kb.errors import KbError, MissingPrerequisite
 from platform_kb.install.monitoring.params import Params as MonitoringParams
 from platform_kb.install.monitoring.values import render as render_monitoring
-from platform_kb.install.scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB, host_scrape_configs
 from platform_kb.inventory import Inventory, load_inventory, write_inventory
 from platform_kb.processes import ProcessRecord, find_program, port_open, spawn, wait_for_port, wait_until
+from platform_kb.scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB, host_scrape_configs
 
 from .config import LAB_HOSTS, LabSettings
 

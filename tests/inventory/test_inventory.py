@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from platform_kb.errors import UsageProblem
-from platform_kb.install.scrape import host_scrape_configs
 from platform_kb.inventory import inventory_from_dict, load_inventory, write_inventory
 from platform_kb.profiles import BastionSpec, load_profile
+from platform_kb.scrape import host_scrape_configs
 
 EXAMPLE = {
     "defaults": {"user": "ops", "exporter_port": 9100},

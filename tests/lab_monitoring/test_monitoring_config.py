@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from platform_kb.errors import MissingPrerequisite, UsageProblem
-from platform_kb.install.scrape import host_scrape_configs
 from platform_kb.inventory import inventory_from_dict
+from platform_kb.scrape import host_scrape_configs
 from platform_kb_lab import monitoring
 from platform_kb_lab.config import LAB_HOSTS, LabSettings
 from platform_kb_lab.ingress import build_config

@@ -21,10 +21,10 @@ import yaml
 from platform_kb.install.commands import Shell
 from platform_kb.install.hosts import parse_os_release
 from platform_kb.install.runners import BastionRunner
-from platform_kb.install.scrape import host_scrape_configs
 from platform_kb.inventory import load_inventory
 from platform_kb.processes import port_open, spawn, wait_for_port
 from platform_kb.profiles import load_profile
+from platform_kb.scrape import host_scrape_configs
 
 from .conftest import MonitoringLab
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from ..install.scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB
 from ..install.verify import Check, ui_page
 from ..inventory import Host, Inventory
+from ..scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB
 
 CONTROL_PLANE_JOBS = {
     # job -> (kubeadm static pod manifest, the flag to change, the chart value that turns the ServiceMonitor off)

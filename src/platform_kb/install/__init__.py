@@ -15,6 +15,6 @@ runbook's single parameter schema (``params.py`` holds what they share; the conn
 rendering, checks (on :mod:`.checking`) and verification. Shared: ``spec.py`` (what a runbook wants
 to exist), ``connect.py`` (runner and cluster handles), ``commands.py`` (typed commands with secret
 masking), ``secrets.py`` (``env:``/``file:`` references), ``s3.py`` (a small SigV4 client), ``s3a.py``
-(the Spark/S3A jar pairs), ``sparkapp.py`` (the smoke SparkApplication) and ``scrape.py`` (the hosts' scrape
-job). The lab's S3 stand-in is ``platform_kb_lab.s3server``.
+(the Spark/S3A jar pairs), ``sparkapp.py`` (the smoke SparkApplication). The hosts' scrape job is
+:mod:`platform_kb.scrape` (shared with the Prometheus diagnosis). The lab's S3 stand-in is ``platform_kb_lab.s3server``.
 """

@@ -23,7 +23,7 @@ def render(p: Params, inventory: Inventory | None = None) -> InstallSpec:
     ``paths`` default to ``prometheusSpec.routePrefix``; ``grafana.serviceMonitor.path`` must follow a
     sub-path ``root_url``, PR #364); grafana/helm-charts ``charts/grafana/values.yaml`` (``admin.existingSecret``).
     """
-    from ..scrape import host_scrape_configs
+    from ...scrape import host_scrape_configs
 
     inventory = inventory if inventory is not None else load_monitoring_inventory(p)
     grafana_prefix, prom_prefix = p.grafana_prefix, p.prometheus_prefix

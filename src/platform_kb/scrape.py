@@ -1,6 +1,6 @@
 """Prometheus scrape configuration for the hosts outside the cluster (node-exporter on each host).
 
-Where this sits: ``values.render_monitoring`` puts :func:`host_scrape_configs` under
+Where this sits: ``install.monitoring.values.render`` puts :func:`host_scrape_configs` under
 ``prometheus.prometheusSpec.additionalScrapeConfigs`` of kube-prometheus-stack (the Prometheus
 Operator appends them to the generated configuration: prometheus-operator
 ``Documentation/user-guides/additional-scrape-config.md``), and the lab's real Prometheus
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..inventory import Inventory
+from .inventory import Inventory
 
 HOSTS_JOB = "hosts"  # the job of the hosts' node-exporters (Proxmox hosts, the desktop)
 CLUSTER_NODES_JOB = "node-exporter"  # kube-prometheus-stack's node-exporter ServiceMonitor
