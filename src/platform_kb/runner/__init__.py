@@ -3,7 +3,8 @@
 The flow, one module per step (see ``execute.run_runbook``)::
 
     source.load_runbook        find runbooks/<id>.py, read it with jupytext
-    params.parse_parameters    the `parameters` cell -> ParamSpec list
+    params.parse_parameters    the `parameters` cell -> ParamSpec list (literal assignments, or the
+                               `params_schema` dataclass it names, e.g. an install component's Params)
     validate.resolve_parameters  profile < params file < -p, checked; secrets resolved for masking
     records.RecordDir          runs/<id>/<UTC timestamp>/ (0700), latest symlink
     engine / kernel            papermill + nbclient over an IPC-transport kernel
