@@ -18,10 +18,11 @@ KUBECTL = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubec
 pytestmark = unless(KUBECTL, "kubectl (Debian kubernetes-client)")
 
 
-def kubectl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kubectl(tmp_path: Path, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KUBECONFIG": str(tmp_path / "kubeconfig"), "HOME": str(tmp_path)}
     return subprocess.run(
         [str(KUBECTL), "--cache-dir", str(tmp_path / "cache"), *args],
+        input=input_text,
         capture_output=True,
         text=True,
         env=env,
@@ -83,3 +84,21 @@ def test_kubectl_get_pods_and_sparkapps(tmp_path: Path, store: ObjectStore, serv
         "AGE",
         "long-test",
     ]
+
+
+def test_kubectl_create_sends_protobuf_and_gets_the_real_apis_415(
+    tmp_path: Path, store: ObjectStore, server: KubeApiServer
+) -> None:
+    """The stand-in reads JSON and YAML only; it refuses protobuf as an API server without it does."""
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig(server.url, namespace="spark")))
+    created = kubectl(tmp_path, "create", "namespace", "other")
+    assert created.returncode == 1
+    assert created.stderr.strip() == (
+        "Error from server (UnsupportedMediaType): the body of the request was in an unknown format"
+        " - accepted media types include: application/json, application/yaml"
+    )
+    applied = kubectl(
+        tmp_path, "apply", "-f", "-", input_text="apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n"
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert store.get("namespaces", None, "other")["metadata"]["name"] == "other"

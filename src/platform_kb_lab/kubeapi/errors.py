@@ -34,6 +34,15 @@ class BadRequest(KubeApiError):
     reason = "BadRequest"
 
 
+class UnsupportedMediaType(KubeApiError):
+    """415 for a body the stand-in cannot read (protobuf): the real API's wording and reason
+    (kubernetes/apiserver ``pkg/endpoints/handlers/negotiation/errors.go``, errUnsupportedMediaType),
+    listing what this server accepts."""
+
+    code = 415
+    reason = "UnsupportedMediaType"
+
+
 class NotFound(KubeApiError):
     code = 404
     reason = "NotFound"

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from platform_kb_lab.kubeapi.errors import BadRequest, KubeApiError, MethodNotAllowed, NotFound
+from platform_kb_lab.kubeapi.errors import BadRequest, KubeApiError, MethodNotAllowed, NotFound, UnsupportedMediaType
 from platform_kb_lab.kubeapi.resources import Resource, ResourceRegistry
 
 
@@ -91,8 +91,18 @@ def wants_watch(params: Mapping[str, str], route: Route) -> bool:
     return params.get("watch", "").lower() in ("true", "1") or route.watch_path
 
 
+ACCEPTED_BODIES = ("application/json", "application/yaml")  # not protobuf: see decode_body
+
+
 def decode_body(body: bytes, headers: Mapping[str, str], yaml_body: bool = False) -> Any:
+    """A JSON or YAML request body. Protobuf (what ``kubectl create`` sends for built-in kinds) is
+    refused with 415 as a server without it would refuse it: ``kubectl apply -f`` sends JSON."""
     content_type = headers.get("Content-Type", "").lower()
+    if "protobuf" in content_type:
+        raise UnsupportedMediaType(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(ACCEPTED_BODIES)
+        )
     try:
         if yaml_body or "yaml" in content_type:
             return yaml.safe_load(body.decode() or "null")
