@@ -16,7 +16,13 @@ from typing import Any
 
 import yaml
 
-from platform_kb_lab.kubeapi.errors import BadRequest, KubeApiError, MethodNotAllowed, NotFound, UnsupportedMediaType
+from platform_kb_lab.kubeapi.errors import (
+    BadRequest,
+    KubeApiError,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+)
 from platform_kb_lab.kubeapi.resources import Resource, ResourceRegistry
 
 
