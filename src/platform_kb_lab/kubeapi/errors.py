@@ -34,15 +34,6 @@ class BadRequest(KubeApiError):
     reason = "BadRequest"
 
 
-class UnsupportedMediaType(KubeApiError):
-    """415 for a body the stand-in cannot read (protobuf): the real API's wording and reason
-    (kubernetes/apiserver ``pkg/endpoints/handlers/negotiation/errors.go``, errUnsupportedMediaType),
-    listing what this server accepts."""
-
-    code = 415
-    reason = "UnsupportedMediaType"
-
-
 class NotFound(KubeApiError):
     code = 404
     reason = "NotFound"
@@ -74,6 +65,9 @@ class Gone(KubeApiError):
 
 
 class UnsupportedMediaType(KubeApiError):
+    """415: a patch type or body the server cannot read, worded as the real API words it
+    (kubernetes/apiserver ``pkg/endpoints/handlers/negotiation/errors.go``, errUnsupportedMediaType)."""
+
     code = 415
     reason = "UnsupportedMediaType"
 
