@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import time
@@ -11,13 +12,16 @@ from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 
 from platform_kb.doctor import run_doctor
 from platform_kb.doctor.machine import TOOLS, check_kubeconfig, check_tool, parse_java_major
-from platform_kb.doctor.model import FAIL, OK, SKIP, WARN, MachineEnv
+from platform_kb.doctor.model import MachineEnv
+from platform_kb.doctor.report import render
 from platform_kb.paths import ProjectPaths
 from platform_kb.processes import free_port
 from platform_kb.profiles import load_profile
+from platform_kb.results import ERROR, OK, SKIP, WARNING
 from platform_kb_lab.sshd import Sshd, generate_key
 
 
@@ -29,7 +33,8 @@ def fingerprint(pub: Path) -> str:
 
 
 def checks_of(stdout: str) -> dict[str, dict]:
-    return {c["name"]: c for c in json.loads(stdout)["checks"]}
+    """The ``--json`` report's checks by id."""
+    return {c["id"]: c for c in json.loads(stdout)["checks"]}
 
 
 def toolbox(tmp_path: Path, tools: list[str]) -> Path:
@@ -72,9 +77,9 @@ def test_missing_ssh_is_reported_with_exit_1(kb: Callable[..., Any], tmp_path: P
     result = kb("doctor", "--json", env={"PATH": str(path), "KB_DOCTOR_TOOL_DIRS": ""})
     assert result.returncode == 1, result.stderr
     checks = checks_of(result.stdout)
-    assert checks["ssh"]["status"] == FAIL
-    assert "openssh-client" in checks["ssh"]["fix"]
-    assert checks["sshd"]["status"] == OK and checks["nginx"]["status"] == OK
+    assert checks["tool-ssh"]["status"] == ERROR
+    assert "openssh-client" in checks["tool-ssh"]["fix"]
+    assert checks["tool-sshd"]["status"] == OK and checks["tool-nginx"]["status"] == OK
 
 
 def test_missing_ssh_table_says_how_to_fix(kb: Callable[..., Any], tmp_path: Path) -> None:
@@ -94,8 +99,8 @@ def test_daemons_are_found_in_sbin_outside_path(tmp_path: Path) -> None:
     assert env.find_tool("sshd") == "/usr/sbin/sshd"
     env = MachineEnv(path=str(bare), tool_dirs=(), python_version=(3, 11, 0))
     sshd = next(t for t in TOOLS if t.name == "sshd")
-    assert check_tool(sshd, env).status == FAIL
-    assert check_tool(sshd, MachineEnv(path=str(bare), tool_dirs=(), lab=False)).status == WARN
+    assert check_tool(sshd, env).status == ERROR
+    assert check_tool(sshd, MachineEnv(path=str(bare), tool_dirs=(), lab=False)).status == WARNING
 
 
 def test_no_lab_makes_lab_tools_optional(tmp_path: Path) -> None:
@@ -108,19 +113,42 @@ def test_no_lab_makes_lab_tools_optional(tmp_path: Path) -> None:
         lab=False,
     )
     report = run_doctor(None, env, ProjectPaths(tmp_path))
-    statuses = {c.name: c.status for c in report.checks}
-    assert statuses["java"] == WARN and statuses["pyspark"] == WARN and statuses["nginx"] == WARN
+    statuses = {c.id: c.status for c in report.checks}
+    assert statuses["tool-java"] == WARNING and statuses["pyspark"] == WARNING
+    assert statuses["tool-nginx"] == WARNING
     assert report.exit_code == 0
     report = run_doctor(None, MachineEnv(**{**env.__dict__, "lab": True}), ProjectPaths(tmp_path))
     assert report.exit_code == 1
-    assert {c.name for c in report.failed} == {
-        "java",
-        "sshd",
-        "nginx",
-        "prometheus",
-        "prometheus-node-exporter",
+    assert {c.id for c in report.failed} == {
+        "tool-java",
+        "tool-sshd",
+        "tool-nginx",
+        "tool-prometheus",
+        "tool-prometheus-node-exporter",
         "pyspark",
     }
+
+
+def test_table_marks_optional_checks(tmp_path: Path) -> None:
+    """With --no-lab a lab tool that is there reads `ok (optional)`, one that is not `warn (optional)`;
+    a required failure reads FAIL, a skip just `skip`."""
+    env = MachineEnv(
+        path=str(toolbox(tmp_path, ["ssh", "java"])),
+        tool_dirs=(),
+        home=tmp_path,
+        python_version=(3, 11, 4),
+        module_available=lambda name: False,
+        lab=False,
+    )
+    report = run_doctor(None, env, ProjectPaths(tmp_path))
+    console = Console(file=io.StringIO(), width=250, record=True, highlight=False)
+    render(report, console)
+    text = console.export_text()
+    cells = [line.split("│") for line in text.splitlines() if line.startswith("│")]
+    status = {cell[1].strip(): cell[2].strip() for cell in cells if cell[1].strip()}
+    assert status["java"] == "ok (optional)" and status["pyspark"] == "warn (optional)"
+    assert status["ssh"] == "ok" and status["ssh-keygen"] == "FAIL" and status["profile"] == "skip"
+    assert "1 required check(s) failed: ssh-keygen" in text
 
 
 def test_old_python_fails(tmp_path: Path) -> None:
@@ -132,7 +160,7 @@ def test_old_python_fails(tmp_path: Path) -> None:
         lab=False,
     )
     report = run_doctor(None, env, ProjectPaths(tmp_path))
-    assert [c.name for c in report.failed] == ["python"]
+    assert [c.id for c in report.failed] == ["python"]
 
 
 def test_java_version_parsing() -> None:
@@ -167,13 +195,13 @@ def test_kubeconfig_optional_without_profile(tmp_path: Path) -> None:
     check = check_kubeconfig(env, None)
     assert check.status == OK and "context lab -> cluster lab (http://127.0.0.2:6443)" in check.detail
     kubeconfig(tmp_path / ".kube" / "config", current="gone")
-    assert check_kubeconfig(env, None).status == WARN
+    assert check_kubeconfig(env, None).status == WARNING
 
 
 def test_kubeconfig_env_is_used(tmp_path: Path) -> None:
     cfg = kubeconfig(tmp_path / "cfg", context_cluster="missing")
     check = check_kubeconfig(MachineEnv(path="", home=tmp_path, kubeconfig_env=str(cfg)), None)
-    assert check.status == WARN and "cluster 'missing'" in check.detail
+    assert check.status == WARNING and "cluster 'missing'" in check.detail
 
 
 def test_kubeconfig_named_by_profile_is_required(tmp_path: Path, good_profile: Path) -> None:
@@ -181,9 +209,9 @@ def test_kubeconfig_named_by_profile_is_required(tmp_path: Path, good_profile: P
     write_profile(good_profile, data["bastion"], kubeconfig="missing-kubeconfig")
     profile = load_profile(str(good_profile))
     check = check_kubeconfig(MachineEnv(path="", home=tmp_path), profile)
-    assert check.status == FAIL and "missing-kubeconfig" in check.detail
+    assert check.status == ERROR and "missing-kubeconfig" in check.detail
     kubeconfig(tmp_path / "missing-kubeconfig", current=None)
-    assert check_kubeconfig(MachineEnv(path="", home=tmp_path), profile).status == FAIL
+    assert check_kubeconfig(MachineEnv(path="", home=tmp_path), profile).status == ERROR
     kubeconfig(tmp_path / "missing-kubeconfig")
     assert check_kubeconfig(MachineEnv(path="", home=tmp_path), profile).status == OK
 
@@ -224,10 +252,10 @@ def test_real_sshd_passes_reachability_and_host_key(
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
     checks = checks_of(result.stdout)
     assert checks["profile"]["status"] == OK
-    assert checks["identity file"]["status"] == OK
-    assert checks["bastion reachable"]["status"] == OK
-    assert checks["bastion host key"]["status"] == OK
-    assert fingerprint(Path(str(bastion.host_key) + ".pub")) in checks["bastion host key"]["detail"]
+    assert checks["identity-file"]["status"] == OK
+    assert checks["bastion-reachable"]["status"] == OK
+    assert checks["bastion-host-key"]["status"] == OK
+    assert fingerprint(Path(str(bastion.host_key) + ".pub")) in checks["bastion-host-key"]["detail"]
     assert result.returncode == 0, result.stdout
 
 
@@ -254,15 +282,15 @@ def test_unknown_host_key_fails_unless_accept_new(
 ) -> None:
     (tmp_path / "known_hosts").write_text("")
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
-    check = checks_of(result.stdout)["bastion host key"]
+    check = checks_of(result.stdout)["bastion-host-key"]
     assert result.returncode == 1
-    assert check["status"] == FAIL and "UNKNOWN HOST KEY" in check["detail"]
+    assert check["status"] == ERROR and "UNKNOWN HOST KEY" in check["detail"]
     assert fingerprint(Path(str(bastion.host_key) + ".pub")) in check["detail"]
     assert "ssh-keyscan" in check["fix"]
     data = yaml.safe_load(good_profile.read_text())
     write_profile(good_profile, {**data["bastion"], "host_key_policy": "accept-new"})
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
-    assert checks_of(result.stdout)["bastion host key"]["status"] == WARN
+    assert checks_of(result.stdout)["bastion-host-key"]["status"] == WARNING
     assert result.returncode == 0
 
 
@@ -273,7 +301,7 @@ def test_hashed_known_hosts_entry_matches(
     subprocess.run(["ssh-keygen", "-H", "-f", str(known)], capture_output=True, check=True)
     assert "|1|" in known.read_text()
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
-    assert checks_of(result.stdout)["bastion host key"]["status"] == OK, result.stdout
+    assert checks_of(result.stdout)["bastion-host-key"]["status"] == OK, result.stdout
 
 
 def test_ssh_config_alias_is_resolved(
@@ -291,9 +319,9 @@ def test_ssh_config_alias_is_resolved(
     )
     result = kb("doctor", "--no-lab", "--json", "--profile", str(profile), env={"HOME": str(home)})
     checks = checks_of(result.stdout)
-    assert checks["bastion reachable"]["status"] == OK, checks
-    assert checks["bastion host key"]["status"] == OK
-    assert f"127.0.0.1:{bastion.port}" in checks["bastion reachable"]["detail"]
+    assert checks["bastion-reachable"]["status"] == OK, checks
+    assert checks["bastion-host-key"]["status"] == OK
+    assert f"127.0.0.1:{bastion.port}" in checks["bastion-reachable"]["detail"]
 
 
 def test_unreachable_bastion_fails_within_timeout(kb: Callable[..., Any], tmp_path: Path) -> None:
@@ -303,8 +331,8 @@ def test_unreachable_bastion_fails_within_timeout(kb: Callable[..., Any], tmp_pa
     assert time.monotonic() - started < 30
     checks = checks_of(result.stdout)
     assert result.returncode == 1
-    assert checks["bastion reachable"]["status"] == FAIL
-    assert checks["bastion host key"]["status"] == SKIP
+    assert checks["bastion-reachable"]["status"] == ERROR
+    assert checks["bastion-host-key"]["status"] == SKIP
 
 
 def test_not_an_ssh_server_fails(kb: Callable[..., Any], tmp_path: Path) -> None:
@@ -319,8 +347,8 @@ def test_not_an_ssh_server_fails(kb: Callable[..., Any], tmp_path: Path) -> None
         )
         result = kb("doctor", "--no-lab", "--json", "--timeout", "1", "--profile", str(profile))
     checks = checks_of(result.stdout)
-    assert checks["bastion reachable"]["status"] == OK
-    assert checks["bastion host key"]["status"] == FAIL
+    assert checks["bastion-reachable"]["status"] == OK
+    assert checks["bastion-host-key"]["status"] == ERROR
     assert result.returncode == 1
 
 
@@ -328,7 +356,7 @@ def test_missing_identity_file_fails(kb: Callable[..., Any], tmp_path: Path, goo
     data = yaml.safe_load(good_profile.read_text())
     write_profile(good_profile, {**data["bastion"], "identity_file": str(tmp_path / "nope")})
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
-    assert checks_of(result.stdout)["identity file"]["status"] == FAIL
+    assert checks_of(result.stdout)["identity-file"]["status"] == ERROR
     assert result.returncode == 1
 
 
@@ -349,14 +377,14 @@ def test_proxy_jump_checks_the_jump_host(
     result = kb("doctor", "--no-lab", "--json", "--profile", str(profile), env={"HOME": str(tmp_path)})
     checks = checks_of(result.stdout)
     assert (
-        checks["bastion route"]["status"] == OK
-        and "bastion.example.internal" in checks["bastion route"]["detail"]
+        checks["bastion-route"]["status"] == OK
+        and "bastion.example.internal" in checks["bastion-route"]["detail"]
     )
     assert (
-        checks["bastion reachable"]["status"] == OK and "jump host" in checks["bastion reachable"]["detail"]
+        checks["bastion-reachable"]["status"] == OK and "jump host" in checks["bastion-reachable"]["detail"]
     )
-    assert checks["jump host key"]["status"] == OK
-    assert checks["bastion host key"]["status"] == SKIP
+    assert checks["jump-host-key"]["status"] == OK
+    assert checks["bastion-host-key"]["status"] == SKIP
     assert result.returncode == 0, result.stdout
 
 
@@ -366,8 +394,8 @@ def test_revoked_host_key_fails(
     known = tmp_path / "known_hosts"
     known.write_text("@revoked " + bastion.known_hosts_line() + "\n")
     result = kb("doctor", "--no-lab", "--json", "--profile", str(good_profile))
-    check = checks_of(result.stdout)["bastion host key"]
-    assert check["status"] == FAIL and "REVOKED" in check["detail"]
+    check = checks_of(result.stdout)["bastion-host-key"]
+    assert check["status"] == ERROR and "REVOKED" in check["detail"]
     assert result.returncode == 1
 
 
@@ -378,7 +406,7 @@ def test_the_profile_inventory_is_checked(tmp_path: Path, good_profile: Path) ->
     assert check_inventory(load_profile(str(good_profile))).status == SKIP  # optional without one
     write_profile(good_profile, data["bastion"], inventory="hosts.yaml")
     missing = check_inventory(load_profile(str(good_profile)))
-    assert missing.status == FAIL and "host inventory not found" in missing.detail
+    assert missing.status == ERROR and "host inventory not found" in missing.detail
     (good_profile.parent / "hosts.yaml").write_text(
         yaml.safe_dump({"hosts": [{"name": "pve-01", "address": "pve-01.example.internal"}]})
     )

@@ -20,27 +20,24 @@ from ..install.hosts import HostSystem, read_system, ssh_runner_factory
 from ..inventory import Host, load_inventory
 from ..paths import ProjectPaths
 from ..profiles import Profile, load_profile
+from ..results import WARNING, Check
 from ..tunnel.errors import HostKeyError
 from ..tunnel.hostkeys import KnownHosts, preferred_key_types
 from ..tunnel.hostkeys import fingerprint as key_fingerprint
 from ..tunnel.sshconfig import Hop, Route, SshConfigFile, resolve_route
-from .model import FAIL, OK, SKIP, WARN, Check, MachineEnv
+from .model import MachineEnv, passed_evidence, skipped
+
+# (id, title) of the checks made in more than one place.
+BASTION_ROUTE = ("bastion-route", "bastion route")
+BASTION_HOST_KEY = ("bastion-host-key", "bastion host key")
+JUMP_HOST_KEY = ("jump-host-key", "jump host key")
 
 
 def check_profile(name: str | None, paths: ProjectPaths) -> tuple[Check, Profile | None, str | None]:
     """(check, the loaded profile, a bad-input message)."""
     if name is None:
-        return (
-            Check(
-                "profile",
-                SKIP,
-                "no --profile given",
-                "kb doctor --profile lab (after kb lab up) or --profile homelab",
-                False,
-            ),
-            None,
-            None,
-        )
+        hint = "kb doctor --profile lab (after kb lab up) or --profile homelab"
+        return skipped("profile", "profile", "no --profile given", hint), None, None
     try:
         profile = load_profile(name, paths)
     except UsageProblem as exc:
@@ -51,29 +48,27 @@ def check_profile(name: str | None, paths: ProjectPaths) -> tuple[Check, Profile
             fix = f"compare with {example.relative_to(paths.root)}"
         else:
             fix = "the fields are described at the top of src/platform_kb/profiles.py"
-        return Check("profile", FAIL, str(exc), fix), None, str(exc)
-    return Check("profile", OK, f"{profile.name} ({profile.source})"), profile, None
+        return Check.failed("profile", "profile", str(exc), fix=fix), None, str(exc)
+    return Check.passed("profile", "profile", f"{profile.name} ({profile.source})"), profile, None
 
 
 def check_identity_file(profile: Profile) -> Check:
+    check_id, title = "identity-file", "identity file"
     path = profile.bastion.identity_file
     if not path:
-        return Check(
-            "identity file", SKIP, "not set in the profile (ssh config / agent decide)", required=False
-        )
+        return Check.skipped(check_id, title, "not set in the profile (ssh config / agent decide)")
     key = Path(path)
     if not key.is_file():
-        return Check(
-            "identity file",
-            FAIL,
+        return Check.failed(
+            check_id,
+            title,
             f"{key} does not exist",
-            f"ssh-keygen -t ed25519 -f {key}, then send {key}.pub to the bastion's admin",
+            fix=f"ssh-keygen -t ed25519 -f {key}, then send {key}.pub to the bastion's admin",
         )
     if key.stat().st_mode & 0o077:
-        return Check(
-            "identity file", FAIL, f"{key} is readable by others; ssh refuses such keys", f"chmod 600 {key}"
-        )
-    return Check("identity file", OK, str(key))
+        detail = f"{key} is readable by others; ssh refuses such keys"
+        return Check.failed(check_id, title, detail, fix=f"chmod 600 {key}")
+    return Check.passed(check_id, title, str(key))
 
 
 def resolve_bastion_route(profile: Profile, env: MachineEnv) -> Route:
@@ -91,14 +86,15 @@ def check_reachable(route: Route, timeout: float) -> Check:
         with socket.create_connection((hop.hostname, hop.port), timeout=timeout):
             pass
     except OSError as exc:
-        return Check(
+        return Check.failed(
+            "bastion-reachable",
             "bastion reachable",
-            FAIL,
             f"{what} {hop.hostname}:{hop.port}: {exc.strerror or exc} (timeout {timeout:g}s)",
-            "check the VPN / network and bastion.host/port in the profile (or its ~/.ssh/config Host block); "
-            f"ssh -v {route.bastion.alias} shows where it stops",
+            fix="check the VPN / network and bastion.host/port in the profile (or its ~/.ssh/config Host "
+            f"block); ssh -v {route.bastion.alias} shows where it stops",
         )
-    return Check("bastion reachable", OK, f"{what} {hop.hostname}:{hop.port} accepts TCP connections")
+    detail = f"{what} {hop.hostname}:{hop.port} accepts TCP connections"
+    return Check.passed("bastion-reachable", "bastion reachable", detail)
 
 
 def fetch_host_key(hop: Hop, timeout: float, preferred: Sequence[str] = ()) -> paramiko.PKey:
@@ -123,84 +119,78 @@ def check_host_key(route: Route, timeout: float) -> Check:
     hop = route.hops[0]
     known = KnownHosts.for_hop(hop)
     name = hop.known_hosts_name
+    check_id, title = JUMP_HOST_KEY if route.jumps else BASTION_HOST_KEY
+    # Until a key is offered the row reads "bastion host key" even for a jump host (as it always has).
     try:
         entries = known.entries(name)
     except HostKeyError as exc:
-        return Check(
-            "bastion host key", FAIL, str(exc), "fix the permissions or path of that known_hosts file"
-        )
+        fix = "fix the permissions or path of that known_hosts file"
+        return Check.failed(check_id, BASTION_HOST_KEY[1], str(exc), fix=fix)
     supported = paramiko.Transport._preferred_keys  # the algorithms paramiko offers, in its order
     try:
         offered = fetch_host_key(hop, timeout, preferred_key_types(entries, supported))
     except (OSError, paramiko.SSHException, EOFError) as exc:
-        return Check(
-            "bastion host key",
-            FAIL,
+        return Check.failed(
+            check_id,
+            BASTION_HOST_KEY[1],
             f"{hop.hostname}:{hop.port}: no SSH key exchange ({exc or type(exc).__name__})",
-            f"is this port an SSH server? compare bastion.host/port with `ssh -G {hop.alias}`",
+            fix=f"is this port an SSH server? compare bastion.host/port with `ssh -G {hop.alias}`",
         )
     shown = f"{offered.get_name()} {key_fingerprint(offered)}"
     files = known.describe()
-    check_name = "bastion host key" if not route.jumps else "jump host key"
     revoked = [e for e in entries if e.marker == "@revoked" and e.same_key(offered)]
     plain = [e for e in entries if e.marker is None]
     match = next((e for e in plain if e.same_key(offered)), None)
     if revoked:
-        result = Check(
-            check_name,
-            FAIL,
+        return Check.failed(
+            check_id,
+            title,
             f"REVOKED HOST KEY for {name}: it offers {shown}, marked @revoked at {revoked[0].location}",
-            "do not connect; ask the bastion's admin",
+            fix="do not connect; ask the bastion's admin",
         )
-    elif match is not None:
-        result = Check(check_name, OK, f"{name} offers {shown}, as recorded at {match.location}")
-    elif plain:
+    if match is not None:
+        return Check.passed(check_id, title, f"{name} offers {shown}, as recorded at {match.location}")
+    if plain:
         old = ", ".join(f"{e.key_type} {e.fingerprint} ({e.location})" for e in plain)
-        result = Check(
-            check_name,
-            FAIL,
+        return Check.failed(
+            check_id,
+            title,
             f"HOST KEY MISMATCH for {name}: it offers {shown}, but known_hosts has {old}",
-            "do not connect: ask the bastion's admin whether the key changed; only if it did, "
+            fix="do not connect: ask the bastion's admin whether the key changed; only if it did, "
             f"ssh-keygen -R '{name}' -f {plain[0].path} and add the new, verified key",
         )
-    else:
-        port = f" -p {hop.port}" if hop.port != 22 else ""
-        target = known.user_files[0] if known.user_files else "~/.ssh/known_hosts"
-        fix = (
-            f"verify {key_fingerprint(offered)} with the bastion's admin, then add it: "
-            f"ssh-keyscan{port} -t {offered.get_name()} {hop.hostname} >> {target}"
-        )
-        if hop.host_key_policy == "accept-new":
-            result = Check(
-                check_name,
-                WARN,
-                f"{name} offers {shown}, not yet in {files}; host_key_policy accept-new will record it on first use",
-                fix,
-                False,
-            )
-        else:
-            result = Check(
-                check_name, FAIL, f"UNKNOWN HOST KEY for {name}: it offers {shown}, not in {files}", fix
-            )
-    return result
+    port = f" -p {hop.port}" if hop.port != 22 else ""
+    target = known.user_files[0] if known.user_files else "~/.ssh/known_hosts"
+    fix = (
+        f"verify {key_fingerprint(offered)} with the bastion's admin, then add it: "
+        f"ssh-keyscan{port} -t {offered.get_name()} {hop.hostname} >> {target}"
+    )
+    if hop.host_key_policy == "accept-new":
+        detail = f"{name} offers {shown}, not yet in {files}; host_key_policy accept-new will record it on first use"
+        return Check.failed(check_id, title, detail, severity=WARNING, fix=fix)
+    detail = f"UNKNOWN HOST KEY for {name}: it offers {shown}, not in {files}"
+    return Check.failed(check_id, title, detail, fix=fix)
 
 
 def check_inventory(profile: Profile) -> Check:
     """The profile's host inventory (``inventory:``) loads; optional: only host-level runbooks need it."""
     if not profile.inventory:
-        return Check(
+        return skipped(
             "inventory",
-            SKIP,
+            "inventory",
             "the profile names no host inventory (needed by install-monitoring for hosts outside the cluster)",
             "copy profiles/hosts.example.yaml and set `inventory:` in the profile",
-            False,
         )
     try:
         inventory = load_inventory(profile.inventory)
     except UsageProblem as exc:
-        return Check("inventory", FAIL, str(exc), "compare with profiles/hosts.example.yaml")
+        return Check.failed(
+            "inventory", "inventory", str(exc), fix="compare with profiles/hosts.example.yaml"
+        )
     names = ", ".join(inventory.names())
-    return Check("inventory", OK, f"{len(inventory.hosts)} host(s): {names} ({inventory.path})")
+    return Check.passed(
+        "inventory", "inventory", f"{len(inventory.hosts)} host(s): {names} ({inventory.path})"
+    )
 
 
 def _host_system(host: Host, profile: Profile, timeout: float) -> str | HostSystem:
@@ -222,13 +212,13 @@ def check_host_systems(profile: Profile, env: MachineEnv) -> Check:
     ``/etc/os-release``, the Proxmox VE version (package ``pve-manager``) and the installed
     ``prometheus-node-exporter`` — Proxmox VE 8 is Debian 12 (node-exporter 1.5.0), 9 is Debian 13 (1.9.0).
     Optional: only install-monitoring needs the hosts."""
-    name = "host systems"
+    check_id, title = "host-systems", "host systems"
     if not profile.inventory:
-        return Check(name, SKIP, "the profile names no host inventory", required=False)
+        return Check.skipped(check_id, title, "the profile names no host inventory")
     try:
         inventory = load_inventory(profile.inventory)
     except UsageProblem as exc:
-        return Check(name, SKIP, f"inventory not loaded: {exc}", required=False)
+        return Check.skipped(check_id, title, f"inventory not loaded: {exc}")
     found, failed, foreign = [], [], []
     for host in inventory.hosts:
         system = _host_system(host, profile, max(env.timeout, 10.0))
@@ -241,12 +231,14 @@ def check_host_systems(profile: Profile, env: MachineEnv) -> Check:
             foreign.append(host.name)
     detail = "; ".join(found)
     if failed:
-        return Check(name, WARN, detail, "check the host's SSH access (user, key, known_hosts) through the "
-                     "bastion: ssh -J <bastion> <host> cat /etc/os-release", required=False)  # fmt: skip
+        fix = ("check the host's SSH access (user, key, known_hosts) through the bastion: "
+               "ssh -J <bastion> <host> cat /etc/os-release")  # fmt: skip
+        return Check.failed(check_id, title, detail, severity=WARNING, fix=fix)
     if foreign:
-        return Check(name, WARN, detail, f"{', '.join(foreign)}: not Debian-family; install-monitoring installs "
-                     "the Debian package prometheus-node-exporter", required=False)  # fmt: skip
-    return Check(name, OK, detail, required=False)
+        fix = (f"{', '.join(foreign)}: not Debian-family; install-monitoring installs the Debian package "
+               "prometheus-node-exporter")  # fmt: skip
+        return Check.failed(check_id, title, detail, severity=WARNING, fix=fix)
+    return Check.passed(check_id, title, detail, passed_evidence(False))
 
 
 def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str | None]:
@@ -255,26 +247,25 @@ def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str 
     try:
         route = resolve_bastion_route(profile, env)
     except UsageProblem as exc:
-        return [*checks, Check("bastion route", FAIL, str(exc), "fix the profile or ~/.ssh/config")], str(exc)
+        failed = Check.failed(*BASTION_ROUTE, str(exc), fix="fix the profile or ~/.ssh/config")
+        return [*checks, failed], str(exc)
     if route.jumps:
-        checks.append(Check("bastion route", OK, route.describe()))
+        checks.append(Check.passed(*BASTION_ROUTE, route.describe()))
     reach = check_reachable(route, env.timeout)
     checks.append(reach)
-    if reach.status == OK:
+    if reach.ok:
         checks.append(check_host_key(route, env.timeout))
         if route.jumps:
             checks.append(
-                Check(
-                    "bastion host key",
-                    SKIP,
+                skipped(
+                    *BASTION_HOST_KEY,
                     f"{route.bastion.alias} is behind ProxyJump: its key can only be fetched after logging in "
                     "to the jump host",
                     f"ssh -o StrictHostKeyChecking=yes {route.bastion.alias} true verifies it",
-                    False,
                 )
             )
     else:
-        checks.append(Check("bastion host key", SKIP, "bastion not reachable", required=False))
-    if reach.status == OK and profile.inventory:
+        checks.append(Check.skipped(*BASTION_HOST_KEY, "bastion not reachable"))
+    if reach.ok and profile.inventory:
         checks.append(check_host_systems(profile, env))
     return checks, None

@@ -19,7 +19,8 @@ from ..kube import (
     context_server,
 )
 from ..profiles import Profile
-from .model import FAIL, OK, SKIP, Check, MachineEnv, missing_status
+from ..results import Check
+from .model import MachineEnv, passed_evidence, severity, skipped
 
 MIN_PYTHON = (3, 11)
 MIN_JAVA = 17
@@ -39,12 +40,12 @@ def _run(argv: Sequence[str], timeout: float) -> str:
 def check_python(env: MachineEnv) -> Check:
     version = ".".join(map(str, env.python_version))
     if tuple(env.python_version[:2]) >= MIN_PYTHON:
-        return Check("python", OK, f"Python {version}")
-    return Check(
+        return Check.passed("python", "python", f"Python {version}")
+    return Check.failed(
         "python",
-        FAIL,
+        "python",
         f"Python {version}; platform-kb needs {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+",
-        "install python3.11 (Debian 12: apt-get install python3 python3-venv) and rerun scripts/setup",
+        fix="install python3.11 (Debian 12: apt-get install python3 python3-venv) and rerun scripts/setup",
     )
 
 
@@ -58,25 +59,21 @@ def parse_java_major(text: str) -> int | None:
 
 
 def check_java(env: MachineEnv) -> Check:
-    fix = "apt-get install openjdk-17-jre-headless (scripts/setup does this as root)"
     java = env.find_tool("java")
     if java is None:
-        return Check(
-            "java", missing_status(env.lab), "java not found (the lab's Spark needs Java 17+)", fix, env.lab
-        )
+        return _java_failed(env, "java not found (the lab's Spark needs Java 17+)")
     output = _run([java, "-version"], max(env.timeout, 20.0))
     major = parse_java_major(output)
     if major is None:
-        return Check("java", missing_status(env.lab), f"{java}: could not read its version", fix, env.lab)
+        return _java_failed(env, f"{java}: could not read its version")
     if major < MIN_JAVA:
-        return Check(
-            "java",
-            missing_status(env.lab),
-            f"{java}: Java {major}, the lab's Spark needs {MIN_JAVA}+",
-            fix,
-            env.lab,
-        )
-    return Check("java", OK, f"Java {major} ({java})", required=env.lab)
+        return _java_failed(env, f"{java}: Java {major}, the lab's Spark needs {MIN_JAVA}+")
+    return Check.passed("tool-java", "java", f"Java {major} ({java})", passed_evidence(env.lab))
+
+
+def _java_failed(env: MachineEnv, detail: str) -> Check:
+    fix = "apt-get install openjdk-17-jre-headless (scripts/setup does this as root)"
+    return Check.failed("tool-java", "java", detail, severity=severity(env.lab), fix=fix)
 
 
 @dataclass(frozen=True)
@@ -107,29 +104,33 @@ TOOLS = (
 
 def check_tool(spec: ToolSpec, env: MachineEnv) -> Check:
     required = env.lab or not spec.lab_only
+    check_id = f"tool-{spec.name}"
     found = env.find_tool(spec.name)
     if found is None:
         where = ", ".join(env.tool_dirs)
-        return Check(
+        return Check.failed(
+            check_id,
             spec.name,
-            missing_status(required),
             f"{spec.name} not found on PATH{' or in ' + where if where else ''} (needed for {spec.purpose})",
-            f"apt-get install {spec.package} (scripts/setup does this as root)",
-            required,
+            severity=severity(required),
+            fix=f"apt-get install {spec.package} (scripts/setup does this as root)",
         )
     version = _run([found, *spec.version_args], env.timeout).splitlines()[0] if spec.version_args else ""
-    return Check(spec.name, OK, f"{found}{' — ' + version if version else ''}", required=required)
+    detail = f"{found}{' — ' + version if version else ''}"
+    return Check.passed(check_id, spec.name, detail, passed_evidence(required))
 
 
 def check_pyspark(env: MachineEnv) -> Check:
     if env.module_available("pyspark"):
-        return Check("pyspark", OK, "importable (lab extra installed)", required=env.lab)
-    return Check(
+        return Check.passed(
+            "pyspark", "pyspark", "importable (lab extra installed)", passed_evidence(env.lab)
+        )
+    return Check.failed(
         "pyspark",
-        missing_status(env.lab),
+        "pyspark",
         "pyspark is not importable (the lab's Spark driver UI and History Server need it)",
-        "scripts/setup (installs the lab extra), or .venv/bin/pip install -e '.[lab]'",
-        env.lab,
+        severity=severity(env.lab),
+        fix="scripts/setup (installs the lab extra), or .venv/bin/pip install -e '.[lab]'",
     )
 
 
@@ -166,33 +167,32 @@ def check_kubeconfig(env: MachineEnv, profile: Profile | None) -> Check:
     names = ", ".join(map(str, files))
     if not existing:
         if not required:
-            return Check(
+            return skipped(
                 "kubeconfig",
-                SKIP,
+                "kubeconfig",
                 f"none at {names} (optional: only runbooks that call the Kubernetes API need one)",
                 "copy the cluster's kubeconfig to ~/.kube/config, or name one in the profile (kubeconfig:)",
-                False,
             )
-        return Check(
+        return Check.failed(
             "kubeconfig",
-            FAIL,
+            "kubeconfig",
             f"{origin} names {names}, which does not exist",
-            "kb lab up writes the lab's; for the homelab copy it from the cluster admin",
+            fix="kb lab up writes the lab's; for the homelab copy it from the cluster admin",
         )
     try:
         found = context_server(existing)
     except KubeconfigError as exc:
-        return Check(
+        return Check.failed(
             "kubeconfig",
-            missing_status(required),
+            "kubeconfig",
             f"{exc.where}: {exc.detail}",
-            KUBECONFIG_FIXES[exc.reason],
-            required,
+            severity=severity(required),
+            fix=KUBECONFIG_FIXES[exc.reason],
         )
     where = ", ".join(map(str, existing))
-    return Check(
+    return Check.passed(
         "kubeconfig",
-        OK,
+        "kubeconfig",
         f"{where}: context {found.context} -> cluster {found.cluster} ({found.server or '?'})",
-        required=required,
+        passed_evidence(required),
     )

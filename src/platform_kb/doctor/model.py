@@ -1,5 +1,11 @@
-"""``kb doctor``'s records: one :class:`Check` per report line, the :class:`DoctorReport`, and the
-:class:`MachineEnv` every check looks at (tests build their own to simulate a machine).
+"""``kb doctor``'s records: the :class:`DoctorReport` of :class:`platform_kb.results.Check` results
+(one per report line), and the :class:`MachineEnv` every check looks at (tests build their own to
+simulate a machine).
+
+A required check that fails is an ``error`` (exit code 1), an optional one a ``warning``; a ``skip``
+is never required. Only an optional check that passed needs saying so: its evidence holds
+``{"required": False}`` (:func:`passed_evidence`), and the report marks it "(optional)" as it marks
+a warning.
 """
 
 from __future__ import annotations
@@ -9,28 +15,37 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-OK, FAIL, WARN, SKIP = "ok", "fail", "warn", "skip"
-
+from ..results import ERROR, OK, WARNING, Check, has_errors
 
 # Folders outside a normal user's PATH where Debian puts daemons (sshd, nginx).
 DEFAULT_TOOL_DIRS = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 TOOL_DIRS_ENV = "KB_DOCTOR_TOOL_DIRS"
 DEFAULT_TIMEOUT = 5.0
+REQUIRED = "required"  # the evidence key of an optional check that passed
 
 
-@dataclass(frozen=True)
-class Check:
-    """One line of the report. ``status``: ok, fail (a required check failed), warn (an optional one did), skip."""
+def severity(required: bool) -> str:
+    """How a failed check counts: an ``error`` when it is required, else a ``warning``."""
+    return ERROR if required else WARNING
 
-    name: str
-    status: str
-    detail: str
-    fix: str = ""
-    required: bool = True
+
+def passed_evidence(required: bool) -> dict[str, bool]:
+    """The evidence of a passed check: empty when required, else ``{"required": False}``."""
+    return {} if required else {REQUIRED: False}
+
+
+def skipped(check_id: str, title: str, why: str, fix: str = "") -> Check:
+    """:meth:`Check.skipped`, with what would make the check apply (the report's "how to fix")."""
+    return replace(Check.skipped(check_id, title, why), fix=fix)
+
+
+def is_optional(check: Check) -> bool:
+    """A warning (an optional check that failed) or an ``ok`` whose evidence says it was optional."""
+    return check.status == WARNING or (check.status == OK and check.evidence.get(REQUIRED) is False)
 
 
 @dataclass(frozen=True)
@@ -40,13 +55,14 @@ class DoctorReport:
 
     @property
     def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status == FAIL]
+        """The required checks that failed."""
+        return [c for c in self.checks if c.status == ERROR]
 
     @property
     def exit_code(self) -> int:
         if self.bad_input:
             return 2
-        return 1 if self.failed else 0
+        return 1 if has_errors(self.checks) else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,7 +114,3 @@ class MachineEnv:
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
         return None
-
-
-def missing_status(status_required: bool) -> str:
-    return FAIL if status_required else WARN

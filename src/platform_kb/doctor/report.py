@@ -6,9 +6,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .model import FAIL, OK, SKIP, WARN, DoctorReport
+from ..results import ERROR, OK, SKIP, WARNING
+from .model import DoctorReport, is_optional
 
-STYLES = {OK: ("ok", "green"), FAIL: ("FAIL", "bold red"), WARN: ("warn", "yellow"), SKIP: ("skip", "dim")}
+# The status column's words (an error prints as FAIL: a required check failed).
+STYLES = {
+    OK: ("ok", "green"),
+    ERROR: ("FAIL", "bold red"),
+    WARNING: ("warn", "yellow"),
+    SKIP: ("skip", "dim"),
+}
 
 
 def render(report: DoctorReport, console: Console) -> None:
@@ -19,16 +26,16 @@ def render(report: DoctorReport, console: Console) -> None:
     table.add_column("how to fix")
     for check in report.checks:
         label, style = STYLES[check.status]
-        if not check.required and check.status != SKIP:
+        if is_optional(check):
             label += " (optional)"
-        fix = check.fix if check.status != OK else ""
-        table.add_row(Text(check.name), Text(label, style=style), Text(check.detail), Text(fix))
+        fix = check.fix if not check.ok else ""
+        table.add_row(Text(check.title), Text(label, style=style), Text(check.detail), Text(fix))
     console.print(table)
     failed = report.failed
     if report.bad_input:
         return  # the CLI reports bad input as `kb: error: ...` with exit code 2
     if failed:
-        names = ", ".join(c.name for c in failed)
+        names = ", ".join(c.title for c in failed)
         console.print(Text(f"{len(failed)} required check(s) failed: {names}", style="bold red"))
     else:
         console.print(Text("all required checks passed", style="green"))
