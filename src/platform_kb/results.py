@@ -69,8 +69,15 @@ class Check:
         return cls(id, severity, title, detail, dict(evidence or {}), fix, tuple(remedies))
 
     @classmethod
-    def skipped(cls, id: str, title: str, why: str, evidence: Mapping[str, Any] | None = None) -> Check:  # noqa: A002
-        return cls(id, SKIP, title, why, dict(evidence or {}))
+    def skipped(
+        cls,
+        id: str,  # noqa: A002
+        title: str,
+        why: str,
+        fix: str = "",  # what would make the check apply
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Check:
+        return cls(id, SKIP, title, why, dict(evidence or {}), fix)
 
     @classmethod
     def judged(

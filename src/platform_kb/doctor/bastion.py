@@ -25,7 +25,7 @@ from ..tunnel.errors import HostKeyError
 from ..tunnel.hostkeys import KnownHosts, preferred_key_types
 from ..tunnel.hostkeys import fingerprint as key_fingerprint
 from ..tunnel.sshconfig import Hop, Route, SshConfigFile, resolve_route
-from .model import MachineEnv, passed_evidence, skipped
+from .model import MachineEnv, passed_evidence
 
 # (id, title) of the checks made in more than one place.
 BASTION_ROUTE = ("bastion-route", "bastion route")
@@ -37,7 +37,7 @@ def check_profile(name: str | None, paths: ProjectPaths) -> tuple[Check, Profile
     """(check, the loaded profile, a bad-input message)."""
     if name is None:
         hint = "kb doctor --profile lab (after kb lab up) or --profile homelab"
-        return skipped("profile", "profile", "no --profile given", hint), None, None
+        return Check.skipped("profile", "profile", "no --profile given", hint), None, None
     try:
         profile = load_profile(name, paths)
     except UsageProblem as exc:
@@ -175,7 +175,7 @@ def check_host_key(route: Route, timeout: float) -> Check:
 def check_inventory(profile: Profile) -> Check:
     """The profile's host inventory (``inventory:``) loads; optional: only host-level runbooks need it."""
     if not profile.inventory:
-        return skipped(
+        return Check.skipped(
             "inventory",
             "inventory",
             "the profile names no host inventory (needed by install-monitoring for hosts outside the cluster)",
@@ -257,7 +257,7 @@ def profile_checks(profile: Profile, env: MachineEnv) -> tuple[list[Check], str 
         checks.append(check_host_key(route, env.timeout))
         if route.jumps:
             checks.append(
-                skipped(
+                Check.skipped(
                     *BASTION_HOST_KEY,
                     f"{route.bastion.alias} is behind ProxyJump: its key can only be fetched after logging in "
                     "to the jump host",

@@ -20,7 +20,7 @@ from ..kube import (
 )
 from ..profiles import Profile
 from ..results import Check
-from .model import MachineEnv, passed_evidence, severity, skipped
+from .model import MachineEnv, passed_evidence, severity
 
 MIN_PYTHON = (3, 11)
 MIN_JAVA = 17
@@ -167,7 +167,7 @@ def check_kubeconfig(env: MachineEnv, profile: Profile | None) -> Check:
     names = ", ".join(map(str, files))
     if not existing:
         if not required:
-            return skipped(
+            return Check.skipped(
                 "kubeconfig",
                 "kubeconfig",
                 f"none at {names} (optional: only runbooks that call the Kubernetes API need one)",

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,6 @@ def severity(required: bool) -> str:
 def passed_evidence(required: bool) -> dict[str, bool]:
     """The evidence of a passed check: empty when required, else ``{"required": False}``."""
     return {} if required else {REQUIRED: False}
-
-
-def skipped(check_id: str, title: str, why: str, fix: str = "") -> Check:
-    """:meth:`Check.skipped`, with what would make the check apply (the report's "how to fix")."""
-    return replace(Check.skipped(check_id, title, why), fix=fix)
 
 
 def is_optional(check: Check) -> bool:
