@@ -192,7 +192,7 @@ with rb.step("History Server 확인") as step:
 with rb.step("진단"):
     findings = ui.diagnose(obs)
     for f in findings:
-        rb.finding(**f.as_record())
+        rb.finding(**f.as_finding())
     for line in ui.verdict(obs, findings).lines():
         rb.say(line)
 

@@ -1,7 +1,7 @@
 """Machine-readable fixes attached to findings: what to change, where, and the patch.
 
 Where this sits: a check (:mod:`platform_kb.checks`) builds a :class:`Remedy` next to the Korean
-``fix`` text of a :class:`~platform_kb.checks.Finding`; ``rb.finding(..., remedies=[...])`` stores
+``fix`` text of a :class:`~platform_kb.results.Check`; ``rb.finding(..., remedies=[...])`` stores
 it in the run record (``summary.json`` → ``findings[].remedies``). Tools read it back from a record
 with :func:`remedies_from_record`: ``kb lab apply-fix RECORD_DIR`` applies each remedy to the lab the
 way the homelab would have to, and the site shows it.

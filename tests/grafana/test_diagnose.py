@@ -60,7 +60,7 @@ def test_failing_database() -> None:
 
 def test_base_href_outside_the_prefix_is_caught_even_when_the_page_url_is_inside() -> None:
     # root_url without the sub-path but a login page reached under /grafana (e.g. a bookmark):
-    # verify.ui_page would resolve public/build/... against the page URL and pass.
+    # resolving public/build/... against the page URL (ignoring <base href>) would pass.
     page = '<html><head><base href="/" /><link rel="stylesheet" href="public/build/a.css"></head></html>'
 
     def answer(request: httpx.Request) -> httpx.Response:

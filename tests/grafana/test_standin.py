@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from platform_kb.checks.grafana import base_href
-from platform_kb.install.verify import page_assets
+from platform_kb.probes import extract_assets
 from platform_kb.processes import free_port, port_open, spawn, wait_for_port, wait_until
 from platform_kb_lab.grafana import GrafanaSettings, main, parse_app_url, route
 
@@ -49,7 +49,7 @@ def test_sub_path_served_routes_prefixed_paths() -> None:
     assert login.status == 200
     html = login.body.decode()
     assert base_href(html) == "/grafana/"
-    assets = page_assets(html)
+    assets = [a.ref for a in extract_assets(html)[0]]
     assert len(assets) == 3 and all(a.startswith("public/build/") for a in assets)
     for ref in assets:
         assert route(SUB_TRUE, "GET", "/grafana/" + ref).status == 200

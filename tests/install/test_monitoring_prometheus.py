@@ -8,6 +8,7 @@ import httpx
 
 from platform_kb.checks import prometheus as prom
 from platform_kb.inventory import inventory_from_dict
+from platform_kb.probes import Prober
 
 INVENTORY = inventory_from_dict({"hosts": [
     {"name": "pve-01", "address": "pve-01.example.internal", "role": "proxmox"},
@@ -94,12 +95,12 @@ def test_prometheus_ui_under_the_prefix() -> None:
         if request.url.path == "/prometheus/":
             return httpx.Response(302, headers={"location": "/prometheus/query"})
         if request.url.path == "/prometheus/query":
-            return httpx.Response(200, text='<html><script src="./assets/index.js"></script></html>')
+            html = '<html><script src="./assets/index.js"></script></html>'
+            return httpx.Response(200, text=html, headers={"content-type": "text/html"})
         if request.url.path == "/prometheus/assets/index.js":
-            return httpx.Response(200, text="//js")
+            return httpx.Response(200, text="//js", headers={"content-type": "text/javascript"})
         return httpx.Response(404)
 
-    check = prom.check_ui(
-        httpx.Client(transport=httpx.MockTransport(handler)), "http://127.0.0.1:8080", "/prometheus"
-    )
+    prober = Prober(transport=httpx.MockTransport(handler))
+    check = prom.check_ui("http://127.0.0.1:8080", "/prometheus", prober)
     assert check.ok, check.detail

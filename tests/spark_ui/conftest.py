@@ -21,10 +21,10 @@ import httpx
 import pytest
 import yaml
 
-from platform_kb.checks import Finding
 from platform_kb.checks.spark_ui import Observations, collect_and_diagnose
 from platform_kb.checks.spark_ui.model import ApiCall
 from platform_kb.probes import Prober
+from platform_kb.results import Check
 
 DATA = Path(__file__).parent / "data"
 PLURALS = {
@@ -132,7 +132,7 @@ def mock_transport(responses: dict[str, dict[str, Any]], recorder: Recorder) -> 
 @dataclass
 class Run:
     obs: Observations
-    findings: list[Finding]
+    findings: list[Check]
     reader: FakeReader
     recorder: Recorder
 
@@ -140,7 +140,7 @@ class Run:
     def ids(self) -> list[str]:
         return [f.id for f in self.findings]
 
-    def finding(self, finding_id: str) -> Finding:
+    def finding(self, finding_id: str) -> Check:
         return next(f for f in self.findings if f.id == finding_id)
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platform_kb.checks import has_errors
 from platform_kb.checks.spark_ui import diagnose, working_url
 from platform_kb.checks.spark_ui.model import AppInfo, IngressInfo, Observations, expected_conf
 from platform_kb.checks.spark_ui.present import describe_ingress
 from platform_kb.probes import HttpResult
+from platform_kb.results import has_errors
 from platform_kb_lab.scenarios import SCENARIOS as LAB_SCENARIOS
 
 DATA = Path(__file__).parent / "data"
@@ -65,7 +65,7 @@ def test_noise_apps_are_not_taken_for_the_dag_name(scenario):
 def test_suffix_evidence_and_fix(scenario):
     run = scenario("suffix-mismatch")
     f = run.finding("app-name-suffix")
-    assert f.severity == "error"
+    assert f.status == "error"
     assert "long-test-jhcjbr18" in f.title
     assert f.evidence["GET /spark-ui/spark/long-test/ (DAG 이름으로 만든 주소)"].startswith(
         "HTTP/1.1 404 Not Found"
@@ -197,7 +197,7 @@ def test_newest_first_and_an_older_exact_name_makes_the_suffix_a_warning(scenari
     assert [a.name for a in run.obs.apps] == ["long-test-a1b2c3d4", "long-test"]
     assert run.obs.app.name == "long-test-a1b2c3d4"
     assert run.ids == ["app-name-suffix", "ingress-not-found"]
-    assert run.finding("app-name-suffix").severity == "warning"
+    assert run.finding("app-name-suffix").status == "warning"
     assert run.finding("app-name-suffix").evidence["`long-test` 이름의 SparkApplication"] == "있음(더 오래됨)"
 
 

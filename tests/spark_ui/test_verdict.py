@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from platform_kb.checks import has_errors
 from platform_kb.checks.spark_ui import verdict, working_url
 from platform_kb.remedies import REMEDY_KINDS
+from platform_kb.results import has_errors
 
 PREFIX = "/spark-ui/spark/long-test"
 ENV = f"{PREFIX}/api/v1/applications/spark-7d3c2a8b1e0f4c6a9b5d2e1f0a3c4b5d/environment"
@@ -65,7 +65,7 @@ def test_b_literal_fix_loops_and_is_never_healthy(scenario):
     assert run.obs.page is not None and run.obs.page.navigation.outcome == "loop"
     assert run.obs.page.navigation.repeated == f"http://127.0.0.1:8080{PREFIX}/jobs/"
     f = run.finding("rewrite-to-single-target")
-    assert f.severity == "error"
+    assert f.status == "error"
     assert f.evidence["nginx.ingress.kubernetes.io/rewrite-target"] == "/"
     assert "무한 리다이렉트" in f.evidence["브라우저처럼 따라간 경로"]
     assert f.evidence[f"GET {PREFIX}/jobs/"].endswith("(자기 자신으로 리다이렉트: 무한 반복)")
@@ -74,7 +74,7 @@ def test_b_literal_fix_loops_and_is_never_healthy(scenario):
     assert remedy.target == {"namespace": "spark", "name": "long-test-ui-ingress", "source": "hand-edit"}
     assert remedy.patch == {"set": {"nginx.ingress.kubernetes.io/rewrite-target": "/$2"}, "unset": []}
     xfp = run.finding("x-forwarded-prefix-ignored")
-    assert xfp.severity == "warning"
+    assert xfp.status == "warning"
     assert xfp.remedies[0].patch == {"set": {}, "unset": ["nginx.ingress.kubernetes.io/x-forwarded-prefix"]}
     v = verdict(run.obs, run.findings)
     assert not v.healthy and v.working_url is None
@@ -91,7 +91,7 @@ def test_x_forwarded_prefix_on_a_working_ui_is_info_only(scenario):
     run = scenario("healthy", mutate=add_xfp)
     assert run.ids == ["x-forwarded-prefix-ignored"]
     f = run.finding("x-forwarded-prefix-ignored")
-    assert f.severity == "info" and "X-Forwarded-Context" in f.detail
+    assert f.status == "info" and "X-Forwarded-Context" in f.detail
     assert not has_errors(run.findings)
     v = verdict(run.obs, run.findings)
     assert v.healthy and v.working_url == f"http://127.0.0.1:8080{PREFIX}/"
@@ -110,7 +110,7 @@ def test_an_unknown_breakage_is_never_no_findings(scenario):
     run = scenario("healthy", mutate=jobs_500)
     assert run.ids == ["ui-broken-unexplained"]
     f = run.finding("ui-broken-unexplained")
-    assert f.severity == "error"
+    assert f.status == "error"
     assert "500" in f.evidence["판정"] and "500" in f.evidence["마지막 응답"]
     assert working_url(run.obs) is None and not verdict(run.obs, run.findings).healthy
 

@@ -4,7 +4,7 @@ Where this sits in the flow: after kube-prometheus-stack is applied, :func:`chec
 walks ``<prefix>/`` through the tunnel's ingress URL (redirects followed by hand), loads the page's
 CSS/JS the way a browser does (against ``<base href>``) and reads ``<prefix>/api/health``
 (:func:`observe`); :func:`diagnose` — pure — turns those observations into
-:class:`~platform_kb.install.verify.Check` records with stable ids and a Korean ``fix`` naming the
+:class:`~platform_kb.results.Check` results with stable ids and a Korean ``fix`` naming the
 kube-prometheus-stack values to change.
 
 Upstream behaviour the diagnosis relies on (grafana/grafana; details and the lab stand-in that
@@ -18,8 +18,10 @@ reproduces it in :mod:`platform_kb_lab.grafana`):
   ingress prefix (``grafana-root-url``).
 * ``public/views/index.html``: ``<base href="[[.AppSubUrl]]/">`` with relative ``public/build/...``
   assets — with no sub-path in ``root_url`` the browser loads ``/public/build/...``
-  (``grafana-root-url``). :func:`platform_kb.install.verify.ui_page` resolves assets against the page
-  URL and would miss this, so the walk here honours ``<base href>`` (reusing ``verify.page_assets``).
+  (``grafana-root-url``). The walk here resolves them as a browser does, against ``<base href>``
+  (:func:`platform_kb.probes.extract_assets` and :func:`~platform_kb.probes.resolve`, the same as
+  :func:`platform_kb.checks.pages.ui_check`); it keeps its own redirect walk because its verdicts
+  name *where* a redirect goes (out of the prefix, a loop under it, back to the path just asked).
 * ``pkg/api/http_server.go`` + ``pkg/web/macaron.go``: only with ``serve_from_sub_path=true`` does
   Grafana strip ``AppSubURL`` before routing. With it false and an ingress that passes
   ``/grafana/...`` unchanged, no route matches and ``NotFound(ReqSignedIn)`` redirects to
@@ -42,13 +44,13 @@ what a tunnel to ``127.0.0.1:8080`` needs (checked in a grafana/helm-charts vers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..install.verify import Check, page_assets
+from ..probes import extract_assets, resolve
+from ..results import Check
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 MAX_HOPS = 10
@@ -183,21 +185,9 @@ class Observations:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-class _BaseHref(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.href: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.href is None:
-            self.href = dict(attrs).get("href")
-
-
 def base_href(html: str) -> str | None:
     """The first ``<base href>`` of a page, or None."""
-    parser = _BaseHref()
-    parser.feed(html)
-    return parser.href
+    return extract_assets(html)[1]
 
 
 def under(path: str, prefix: str) -> bool:
@@ -212,11 +202,10 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 def _fetch_assets(http: httpx.Client, page_url: str, html: str, prefix: str) -> tuple[AssetResult, ...]:
-    href = base_href(html)
-    document_base = urljoin(page_url, href) if href is not None else page_url
+    refs, href = extract_assets(html)
     results = []
-    for ref in page_assets(html)[:MAX_ASSETS]:
-        url = urljoin(document_base, ref)
+    for ref in (r.ref for r in refs[:MAX_ASSETS]):
+        url = resolve(page_url, ref, href)
         if not _same_origin(url, page_url):
             continue  # an external CDN asset is not this check's business
         if not under(urlsplit(url).path, prefix):
@@ -319,19 +308,18 @@ def diagnose_ui(obs: Observations) -> Check:
     evidence = {"url": page.start, "redirects": page.trail()}
     last = page.last
     if page.stop == "error":
-        return Check("grafana-unreachable", False, title, page.error, evidence, fix=FIX_UNREACHABLE)
+        return Check.failed("grafana-unreachable", title, page.error, evidence, fix=FIX_UNREACHABLE)
     stripped = next((h for h in page.redirects if _stripped_redirect(h)), None)
     if stripped is not None:
         detail = f"{stripped.text()}: Grafana가 {prefix} 없이 요청을 받고 자기 하위 경로로 되돌려 보냄"
-        return Check(
-            "grafana-prefix-stripped", False, title, detail, evidence, fix=fix_prefix_stripped(prefix)
+        return Check.failed(
+            "grafana-prefix-stripped", title, detail, evidence, fix=fix_prefix_stripped(prefix)
         )
     outside = _outside(prefix, page)
     if outside:
         detail = f"{prefix} 밖을 가리킴: " + "; ".join(outside[:4]) + " — root_url에 하위 경로가 없음"
-        return Check(
+        return Check.failed(
             "grafana-root-url",
-            False,
             title,
             detail,
             evidence,
@@ -339,9 +327,8 @@ def diagnose_ui(obs: Observations) -> Check:
         )
     if page.stop in ("loop", "too-many"):
         detail = f"{prefix} 아래에서 리다이렉트가 끝나지 않음 (로그인 페이지도 라우팅되지 않음)"
-        return Check(
+        return Check.failed(
             "grafana-subpath-not-served",
-            False,
             title,
             detail,
             evidence,
@@ -349,39 +336,37 @@ def diagnose_ui(obs: Observations) -> Check:
         )
     if page.stop == "left-host" and last is not None:
         detail = f"리다이렉트가 다른 호스트로 나감: {last.location} (root_url이 브라우저가 터널로 여는 주소가 아님)"
-        return Check(
+        return Check.failed(
             "grafana-root-url",
-            False,
             title,
             detail,
             evidence,
             fix=fix_root_url(prefix, origin_of(page.start)),
         )
     if last is not None and not page.redirects and last.status == 503:
-        return Check(
-            "grafana-no-endpoints", False, title, f"{page.start} -> 503", evidence, fix=FIX_NO_ENDPOINTS
+        return Check.failed(
+            "grafana-no-endpoints", title, f"{page.start} -> 503", evidence, fix=FIX_NO_ENDPOINTS
         )
     if last is not None and not page.redirects and last.status == 404:
         detail = f"{page.start} -> 404 (ingress-nginx에 {prefix} 규칙 없음)"
-        return Check("grafana-ingress-path", False, title, detail, evidence, fix=fix_ingress(prefix))
+        return Check.failed("grafana-ingress-path", title, detail, evidence, fix=fix_ingress(prefix))
     if last is None or last.status != 200:
         status = last.status if last is not None else "?"
-        return Check(
-            "grafana-ui", False, title, f"{page.start} 최종 응답 {status}", evidence, fix=FIX_UNREACHABLE
+        return Check.failed(
+            "grafana-ui", title, f"{page.start} 최종 응답 {status}", evidence, fix=FIX_UNREACHABLE
         )
     evidence.update({"base_href": str(page.base_href), "assets": str(len(page.assets))})
     failing = [f"{a.ref}: {a.status or a.error}" for a in page.assets if a.status != 200]
     if failing:
-        return Check(
+        return Check.failed(
             "grafana-assets",
-            False,
             title,
             "; ".join(failing[:5]),
             evidence,
             fix=fix_root_url(prefix, origin_of(page.start)),
         )
     detail = f"{urlsplit(last.url).path} 200, base href {page.base_href}, CSS/JS {len(page.assets)}개 로드"
-    return Check("grafana-ui", True, title, detail, evidence)
+    return Check.passed("grafana-ui", title, detail, evidence)
 
 
 def _redirect_finding(prefix: str, probe: HealthProbe) -> tuple[str, str]:
@@ -399,32 +384,31 @@ def diagnose_health(obs: Observations) -> Check:
     title = HEALTH_TITLE.format(prefix=prefix)
     evidence = {"url": probe.url, "status": str(probe.status), "location": probe.location or "none"}
     if probe.error:
-        return Check("grafana-unreachable", False, title, probe.error, evidence, fix=FIX_UNREACHABLE)
+        return Check.failed("grafana-unreachable", title, probe.error, evidence, fix=FIX_UNREACHABLE)
     if probe.status in REDIRECT_CODES:
         check_id, fix = _redirect_finding(prefix, probe)
         detail = f"JSON 대신 {probe.status} {probe.location} (로그인 페이지로 보냄: {HEALTH_PATH}가 라우팅되지 않음)"
-        return Check(check_id, False, title, detail, evidence, fix=fix)
+        return Check.failed(check_id, title, detail, evidence, fix=fix)
     if probe.status == 503 and probe.body is None:
-        return Check(
-            "grafana-no-endpoints", False, title, "503 (엔드포인트 없음)", evidence, fix=FIX_NO_ENDPOINTS
+        return Check.failed(
+            "grafana-no-endpoints", title, "503 (엔드포인트 없음)", evidence, fix=FIX_NO_ENDPOINTS
         )
     if probe.body is None:
-        return Check(
-            "grafana-health", False, title, f"{probe.status}, JSON 아님", evidence, fix=fix_ingress(prefix)
+        return Check.failed(
+            "grafana-health", title, f"{probe.status}, JSON 아님", evidence, fix=fix_ingress(prefix)
         )
     database = str(probe.body.get("database", ""))
     evidence.update({"database": database, "version": str(probe.body.get("version", ""))})
     if probe.status != 200 or database != "ok":
-        return Check(
+        return Check.failed(
             "grafana-database",
-            False,
             title,
             f"{probe.status} database={database}",
             evidence,
             fix=FIX_DATABASE,
         )
-    return Check(
-        "grafana-health", True, title, f"database ok, version {probe.body.get('version', '?')}", evidence
+    return Check.passed(
+        "grafana-health", title, f"database ok, version {probe.body.get('version', '?')}", evidence
     )
 
 

@@ -3,10 +3,10 @@
 Where this sits: ``install-monitoring`` (and any troubleshooting runbook) calls :func:`check_targets`
 after the install; it reads ``GET <base><prometheus_path>/api/v1/targets?state=active`` through the
 bastion tunnel (ingress-nginx NodePort 30998) with httpx and returns
-:class:`~platform_kb.install.verify.Check` records — one per target that is not ``up``
+:class:`~platform_kb.results.Check` results — one per target that is not ``up``
 (``id="target-down"``, with a Korean fix that depends on the job), one per inventory host missing from
 the ``hosts`` job (``id="host-not-scraped"``), and a summary. :func:`check_ui` checks the Prometheus
-UI under the prefix with :func:`platform_kb.install.verify.ui_page`.
+UI under the prefix with :func:`platform_kb.checks.pages.ui_check` (the browser-grade page probe).
 
 Upstream: the response shape is prometheus/prometheus ``web/api/v1/api.go`` (``TargetDiscovery`` with
 ``activeTargets``: ``Target{DiscoveredLabels, Labels, ScrapePool, ScrapeURL, GlobalURL, LastError,
@@ -30,9 +30,11 @@ from typing import Any
 
 import httpx
 
-from ..install.verify import Check, ui_page
 from ..inventory import Host, Inventory
+from ..probes import Prober
+from ..results import Check
 from ..scrape import CLUSTER_NODES_JOB, HOST_LABEL, HOSTS_JOB
+from .pages import ui_check
 
 CONTROL_PLANE_JOBS = {
     # job -> (kubeadm static pod manifest, the flag to change, the chart value that turns the ServiceMonitor off)
@@ -213,8 +215,8 @@ def target_checks(targets: Iterable[Target], inventory: Inventory | None = None)
         who = f"host {t.host}" if t.host else t.instance
         severity = "warning" if t.health == "unknown" else "error"
         results.append(
-            Check(
-                "target-down", False, f"Prometheus 대상 {t.job} / {who}",
+            Check.failed(
+                "target-down", f"Prometheus 대상 {t.job} / {who}",
                 f"health {t.health}" + (f": {t.last_error}" if t.last_error else ""),
                 t.evidence(), severity, fix_for(t, inventory),
             )
@@ -223,20 +225,18 @@ def target_checks(targets: Iterable[Target], inventory: Inventory | None = None)
     jobs = sorted({t.job for t in targets})
     summary = f"{len(targets) - down}/{len(targets)} up ({len(jobs)} job(s))"
     if not targets:
-        results.append(Check("targets", False, "Prometheus 대상", "no active target at all",
-                             fix="Prometheus가 ServiceMonitor를 고르는지(`serviceMonitorSelector`)와 operator 로그를 보세요"))  # fmt: skip
+        results.append(Check.failed("targets", "Prometheus 대상", "no active target at all",
+                                    fix="Prometheus가 ServiceMonitor를 고르는지(`serviceMonitorSelector`)와 operator 로그를 보세요"))  # fmt: skip
     else:
         results.append(
-            Check(
-                "targets",
+            Check.judged(
                 down == 0,
+                "targets",
                 "Prometheus 대상 모두 up",
                 summary,
                 {"jobs": ", ".join(jobs)},
-                fix=""
-                if down == 0
-                else "대상마다 남긴 `verify-target-down` 발견 사항의 해결 방법을 따르세요.",
-            )  # fmt: skip
+                fix="대상마다 남긴 `verify-target-down` 발견 사항의 해결 방법을 따르세요.",
+            )
         )
     return results
 
@@ -249,8 +249,8 @@ def host_coverage(targets: Iterable[Target], inventory: Inventory, job: str = HO
         if host.name in scraped or host.target in scraped:
             continue
         results.append(
-            Check(
-                "host-not-scraped", False, f"호스트 {host.name} 수집", f"no target of job {job} for {host.target}",
+            Check.failed(
+                "host-not-scraped", f"호스트 {host.name} 수집", f"no target of job {job} for {host.target}",
                 {"host": host.name, "target": host.target, "job": job},
                 fix=(
                     f"Prometheus 설정에 job `{job}`의 `{host.target}`가 없습니다: "
@@ -261,8 +261,8 @@ def host_coverage(targets: Iterable[Target], inventory: Inventory, job: str = HO
             )
         )  # fmt: skip
     covered = len(inventory.hosts) - len(results)
-    results.append(Check("hosts-scraped", not results, f"인벤토리 호스트가 job {job}에 있음",
-                         f"{covered}/{len(inventory.hosts)} host(s)"))  # fmt: skip
+    results.append(Check.judged(not results, "hosts-scraped", f"인벤토리 호스트가 job {job}에 있음",
+                                f"{covered}/{len(inventory.hosts)} host(s)"))  # fmt: skip
     return results
 
 
@@ -275,7 +275,7 @@ def check_targets(
         targets = fetch_targets(http, base_url, prometheus_path)
     except TargetsUnavailable as exc:
         return [
-            Check("targets-api", False, "Prometheus 대상 API", str(exc), {"url": targets_url(base_url, prometheus_path)},
+            Check.failed("targets-api", "Prometheus 대상 API", str(exc), {"url": targets_url(base_url, prometheus_path)},
                   fix=f"Prometheus가 {prometheus_path} 아래에서 서비스되는지(routePrefix, externalUrl)와 "
                   "인그레스 경로를 확인하세요")
         ]  # fmt: skip
@@ -285,7 +285,7 @@ def check_targets(
     return results
 
 
-def check_ui(http: httpx.Client, base_url: str, prometheus_path: str) -> Check:
-    """The Prometheus UI loads under the prefix, redirects and CSS/JS included."""
+def check_ui(base_url: str, prometheus_path: str, prober: Prober | None = None) -> Check:
+    """The Prometheus UI loads under the prefix, redirects and CSS/JS included (``ui_check``)."""
     prefix = "/" + prometheus_path.strip("/")
-    return ui_page(http, base_url, prefix + "/", f"Prometheus UI {prefix}/ + CSS/JS", prefix=prefix)
+    return ui_check(base_url, prefix + "/", f"Prometheus UI {prefix}/ + CSS/JS", prefix=prefix, prober=prober)

@@ -1,4 +1,4 @@
-"""The Spark UI diagnosis: :class:`Observations` -> :class:`~platform_kb.checks.Finding` list.
+"""The Spark UI diagnosis: :class:`Observations` -> :class:`~platform_kb.results.Check` list.
 
 Pure: each check returns a finding with a stable id only when its evidence holds. The causes live
 by topic (:mod:`.routing`, :mod:`.proxybase`, :mod:`.rewrite`); here are the page's own
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...probes import Prober
-from .. import Finding
+from ...results import Check
 from .facts import KubeReader, collect_kube, find_applications, lookup_history, probe_ui, read_driver_conf
 from .model import Observations
 from .proxybase import check_proxybase_mismatch, check_proxybase_root
@@ -31,10 +31,10 @@ from .routing import (
 )
 from .verdict import now_or_none
 
-Check = Callable[[Observations], Finding | None]
+Rule = Callable[[Observations], Check | None]
 
 
-def check_static_assets(obs: Observations) -> Finding | None:
+def check_static_assets(obs: Observations) -> Check | None:
     if obs.jobs is None or not obs.jobs.ok:
         return None
     broken = [a for a in obs.assets if a.broken]
@@ -53,9 +53,9 @@ def check_static_assets(obs: Observations) -> Finding | None:
         cause = f"주소가 Ingress 접두사 `{obs.ingress.prefix}` 밖을 가리킵니다 — proxyBase를 접두사와 같게 하세요."
     else:
         cause = "Ingress 접두사 안의 주소인데도 실패합니다 — rewrite-target과 드라이버 상태를 보세요."
-    return Finding(
+    return Check(
         id="static-assets-broken",
-        severity="error",
+        status="error",
         title=f"Spark UI 페이지가 참조하는 CSS/JS {len(broken)}/{len(obs.assets)}개가 터널로 로드되지 않습니다",
         detail=(
             "브라우저는 jobs 페이지의 `<link rel=stylesheet>`와 `<script src>`를 페이지 주소 기준으로 풀어서 요청합니다. "
@@ -66,7 +66,7 @@ def check_static_assets(obs: Observations) -> Finding | None:
     )
 
 
-CHECKS: tuple[Check, ...] = (
+CHECKS: tuple[Rule, ...] = (
     check_app_name_suffix,
     check_ingress_not_found,
     check_ingress_path_mismatch,
@@ -94,7 +94,7 @@ PAGE_CAUSES = frozenset(
 )
 
 
-def check_unexplained(obs: Observations, found: list[Finding]) -> Finding | None:
+def check_unexplained(obs: Observations, found: list[Check]) -> Check | None:
     """The page probe did not see the UI work and no finding says why: never "no findings"."""
     page = obs.page
     if page is None or page.works or any(f.id in PAGE_CAUSES for f in found):
@@ -104,9 +104,9 @@ def check_unexplained(obs: Observations, found: list[Finding]) -> Finding | None
         evidence["마지막 응답"] = page.page.evidence() + (
             f"; Content-Type: {page.page.content_type}" if page.page.content_type else ""
         )
-    return Finding(
+    return Check(
         id="ui-broken-unexplained",
-        severity="error",
+        status="error",
         title="Spark UI가 브라우저가 보는 방식으로 동작하지 않는데, 알려진 원인에 해당하지 않습니다",
         detail=(
             "접두사 주소를 리다이렉트를 따라가 200 HTML 페이지(접두사 안)에 닿고, 그 페이지의 CSS/JS가 모두 200과 HTML이 "
@@ -121,13 +121,13 @@ def check_unexplained(obs: Observations, found: list[Finding]) -> Finding | None
     )
 
 
-FOLLOW_UPS: tuple[Callable[[Observations, list[Finding]], Finding | None], ...] = (
+FOLLOW_UPS: tuple[Callable[[Observations, list[Check]], Check | None], ...] = (
     check_redirect_loop,
     check_unexplained,
 )
 
 
-def diagnose(obs: Observations, app_name: str | None = None, url: str | None = None) -> list[Finding]:
+def diagnose(obs: Observations, app_name: str | None = None, url: str | None = None) -> list[Check]:
     """All findings whose evidence holds. ``app_name``/``url`` override obs.
 
     Known causes first (:data:`CHECKS`), then :data:`FOLLOW_UPS`: a loop no known cause explains,
@@ -151,7 +151,7 @@ def diagnose(obs: Observations, app_name: str | None = None, url: str | None = N
 
 def collect_and_diagnose(
     reader: KubeReader, prober: Prober, obs: Observations, history_server_url: str = ""
-) -> list[Finding]:
+) -> list[Check]:
     """The whole flow without narration (benchmarks and tests; the runbook calls the steps itself)."""
     find_applications(reader, obs)
     collect_kube(reader, obs)

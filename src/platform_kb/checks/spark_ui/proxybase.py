@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...remedies import Remedy
-from .. import Finding
+from ...results import Check
 from .fixes import conf_remedy, url_format_remedy
 from .model import (
     PROXY_BASE,
@@ -46,7 +46,7 @@ def _root_evidence(obs: Observations) -> dict[str, Any]:
     return evidence
 
 
-def check_proxybase_root(obs: Observations) -> Finding | None:
+def check_proxybase_root(obs: Observations) -> Check | None:
     conf = obs.conf
     conf_root = conf is not None and conf.proxy_base is not None and conf.proxy_base.strip() == "/"
     http_evidence = _root_evidence(obs)
@@ -104,9 +104,9 @@ def check_proxybase_root(obs: Observations) -> Finding | None:
                 {PROXY_BASE: prefix_path, PROXY_REDIRECT_URI: "/"},
             )
         )
-    return Finding(
+    return Check(
         id="proxybase-root",
-        severity="error",
+        status="error",
         title="`spark.ui.proxyBase`가 `/`라서 링크와 리다이렉트가 `//jobs/`가 됩니다",
         detail=(
             where + " Spark는 모든 링크와 리다이렉트 앞에 proxyBase를 붙이므로 "
@@ -123,7 +123,7 @@ def _norm(path: str | None) -> str | None:
     return None if path is None else "/" + path.strip("/")
 
 
-def check_proxybase_mismatch(obs: Observations) -> Finding | None:
+def check_proxybase_mismatch(obs: Observations) -> Check | None:
     conf, ingress = obs.conf, obs.ingress
     if conf is None or ingress is None or not ingress.has_prefix:
         return None
@@ -177,9 +177,9 @@ def check_proxybase_mismatch(obs: Observations) -> Finding | None:
             "set proxyBase to the Ingress prefix in the DAG's sparkConf (operator v2.2.1 never passes it); resubmit",
             {PROXY_BASE: ingress.url_path, PROXY_REDIRECT_URI: "/"},
         )
-    return Finding(
+    return Check(
         id="proxybase-mismatch",
-        severity="error",
+        status="error",
         title=f"`spark.ui.proxyBase`({base_text})가 Ingress 경로 접두사(`{ingress.url_path}`)와 다릅니다",
         detail=(
             "Spark는 페이지의 모든 링크·CSS/JS·리다이렉트 앞에 proxyBase를 붙입니다. 이 값이 Ingress 접두사와 다르면 "

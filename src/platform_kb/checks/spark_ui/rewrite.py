@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...remedies import Remedy
-from .. import Finding
+from ...results import Check
 from .fixes import annotation_source, ingress_target, rewrite_remedy
 from .model import (
     CAPTURE_SUFFIX,
@@ -37,7 +37,7 @@ def _jobs_loop_text(obs: Observations) -> str:
     return obs.jobs.evidence() + (" (자기 자신으로 리다이렉트: 무한 반복)" if loop else "")
 
 
-def check_missing_rewrite(obs: Observations) -> Finding | None:
+def check_missing_rewrite(obs: Observations) -> Check | None:
     ingress = obs.ingress
     if ingress is None or not ingress.has_prefix or ingress.rewrite_target is not None:
         return None
@@ -55,9 +55,9 @@ def check_missing_rewrite(obs: Observations) -> Finding | None:
     if obs.page is not None:
         evidence["브라우저처럼 따라간 경로"] = obs.page.navigation.evidence()
     prefix = ingress.url_path
-    return Finding(
+    return Check(
         id="missing-rewrite",
-        severity="error",
+        status="error",
         title=f"Ingress 경로 `{ingress.path}`에 접두사가 있는데 rewrite-target이 없습니다",
         detail=(
             "rewrite-target이 없으면 ingress-nginx는 `/spark-ui/...` 경로를 그대로 드라이버에 넘깁니다. Spark UI에는 그런 "
@@ -86,7 +86,7 @@ def _single_target(rewrite: str | None) -> bool:
     return rewrite is not None and re.search(r"\$\d", rewrite) is None
 
 
-def check_rewrite_single_target(obs: Observations) -> Finding | None:
+def check_rewrite_single_target(obs: Observations) -> Check | None:
     """``rewrite-target: /`` (the #3-10 literal fix): ingress-nginx rewrites every path to ``/``.
 
     ingress-nginx ``template.go`` builds ``rewrite "(?i)<path>" <target> break;``: a target without
@@ -110,9 +110,9 @@ def check_rewrite_single_target(obs: Observations) -> Finding | None:
         if source == "application"
         else f"Ingress `{ingress.name}`에 손으로 단 annotation(또는 Helm 값 `controller.uiIngress.annotations`)"
     )
-    return Finding(
+    return Check(
         id="rewrite-to-single-target",
-        severity="error",
+        status="error",
         title=f"`{REWRITE_ANNOTATION}: {ingress.rewrite_target}`가 접두사 아래 모든 경로를 한 주소로 보냅니다",
         detail=(
             f"rewrite-target에 캡처 그룹(`$2`)이 없으면 ingress-nginx는 `{ingress.prefix}jobs/`, `…/static/…` 등 모든 "
@@ -131,7 +131,7 @@ def check_rewrite_single_target(obs: Observations) -> Finding | None:
     )
 
 
-def check_x_forwarded_prefix(obs: Observations) -> Finding | None:
+def check_x_forwarded_prefix(obs: Observations) -> Check | None:
     """``x-forwarded-prefix`` is sent as ``X-Forwarded-Prefix``, which Spark never reads.
 
     apache/spark ``core/src/main/scala/org/apache/spark/ui/UIUtils.scala`` ``uiRoot``: the prefix is
@@ -152,9 +152,9 @@ def check_x_forwarded_prefix(obs: Observations) -> Finding | None:
     conf = obs.conf
     if conf is not None:
         evidence[f"{PROXY_BASE} ({conf.source})"] = shown(conf.proxy_base)
-    return Finding(
+    return Check(
         id="x-forwarded-prefix-ignored",
-        severity="info" if works else "warning",
+        status="info" if works else "warning",
         title="`x-forwarded-prefix` annotation은 Spark UI에 아무 효과가 없습니다",
         detail=(
             "ingress-nginx는 이 annotation을 `X-Forwarded-Prefix` 헤더로 보내지만(rewrite-target이 있는 location에만), "
@@ -185,7 +185,7 @@ def check_x_forwarded_prefix(obs: Observations) -> Finding | None:
 LOOP_OUTCOMES = ("loop", "too-many-redirects")
 
 
-def check_redirect_loop(obs: Observations, found: list[Finding]) -> Finding | None:
+def check_redirect_loop(obs: Observations, found: list[Check]) -> Check | None:
     """The page probe looped (a URL came back, or more than 10 redirects) and no known cause explains it."""
     page = obs.page
     if page is None or page.navigation.outcome not in LOOP_OUTCOMES:
@@ -199,9 +199,9 @@ def check_redirect_loop(obs: Observations, found: list[Finding]) -> Finding | No
     if obs.ingress is not None:
         evidence["Ingress 경로"] = obs.ingress.path
         evidence["Ingress annotations"] = annotations_text(obs.ingress.annotations)
-    return Finding(
+    return Check(
         id="redirect-loop",
-        severity="error",
+        status="error",
         title="접두사 주소가 끝없이 리다이렉트됩니다",
         detail=(
             "브라우저처럼 Location을 따라가면 같은 주소가 다시 나오거나 리다이렉트가 10번을 넘습니다: 브라우저는 "

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ...probes import is_loopback_host
 from ...remedies import Remedy
-from .. import Finding
+from ...results import Check
 from .fixes import app_target
 from .model import (
     APP_LABEL,
@@ -27,12 +27,12 @@ from .present import endpoints_summary
 from .verdict import fixed_url, now_or_none
 
 
-def check_app_not_found(obs: Observations) -> Finding | None:
+def check_app_not_found(obs: Observations) -> Check | None:
     if obs.app is not None:
         return None
-    return Finding(
+    return Check(
         id="app-not-found",
-        severity="error",
+        status="error",
         title=f"`{obs.namespace}` 네임스페이스에 `{obs.app_name}`(또는 `{obs.app_name}-xxxxxxxx`) SparkApplication이 없습니다",
         detail=(
             "DAG에 적은 이름 그대로의 SparkApplication도, Airflow가 붙이는 8자리 접미사가 달린 것도 찾지 못했습니다. "
@@ -46,7 +46,7 @@ def check_app_not_found(obs: Observations) -> Finding | None:
     )
 
 
-def check_app_name_suffix(obs: Observations) -> Finding | None:
+def check_app_name_suffix(obs: Observations) -> Check | None:
     if obs.app is None or obs.app.name == obs.app_name:
         return None
     exact_exists = any(a.name == obs.app_name for a in obs.apps)
@@ -59,9 +59,9 @@ def check_app_name_suffix(obs: Observations) -> Finding | None:
         evidence["실제 Ingress 경로"] = obs.ingress.path
     if obs.unsuffixed is not None:
         evidence[f"GET {obs.unsuffixed.path} (DAG 이름으로 만든 주소)"] = obs.unsuffixed.evidence()
-    return Finding(
+    return Check(
         id="app-name-suffix",
-        severity="warning" if exact_exists else "error",
+        status="warning" if exact_exists else "error",
         title=f"`{obs.app_name}`가 아니라 `{obs.app.name}`가 실행 중입니다 (Airflow 난수 접미사)",
         detail=(
             "Airflow `SparkKubernetesOperator`가 이름 뒤에 "
@@ -87,12 +87,12 @@ def check_app_name_suffix(obs: Observations) -> Finding | None:
     )
 
 
-def check_ingress_not_found(obs: Observations) -> Finding | None:
+def check_ingress_not_found(obs: Observations) -> Check | None:
     if obs.app is None or obs.ingress is not None:
         return None
-    return Finding(
+    return Check(
         id="ingress-not-found",
-        severity="error",
+        status="error",
         title=f"`{obs.app.name}`의 UI Ingress가 없습니다 (라벨 `{APP_LABEL}={obs.app.name}`)",
         detail=(
             "spark-operator는 Helm 값 `controller.uiIngress.enable=true`이고 `urlFormat`이 있을 때만 앱마다 UI Ingress를 "
@@ -119,7 +119,7 @@ def check_ingress_not_found(obs: Observations) -> Finding | None:
     )
 
 
-def check_ingress_path_mismatch(obs: Observations) -> Finding | None:
+def check_ingress_path_mismatch(obs: Observations) -> Check | None:
     if not obs.url or obs.ingress is None:
         return None
     tried = urlsplit(obs.url if "://" in obs.url or obs.url.startswith("/") else "http://" + obs.url)
@@ -136,9 +136,9 @@ def check_ingress_path_mismatch(obs: Observations) -> Finding | None:
     if obs.tried is not None:
         evidence[f"GET {obs.tried.path}"] = obs.tried.evidence()
     rule = "정규식 경로(대소문자 무시, 앞에서부터 일치)" if obs.ingress.uses_regex else "경로 접두사"
-    return Finding(
+    return Check(
         id="ingress-path-mismatch",
-        severity="error",
+        status="error",
         title=f"시도한 주소 `{path}`가 Ingress 경로 `{obs.ingress.path}`와 맞지 않습니다",
         detail=(
             f"ingress-nginx는 Ingress 규칙의 host와 {rule}에 맞는 요청만 Spark UI Service로 보냅니다. "
@@ -151,7 +151,7 @@ def check_ingress_path_mismatch(obs: Observations) -> Finding | None:
     )
 
 
-def check_no_ready_endpoints(obs: Observations) -> Finding | None:
+def check_no_ready_endpoints(obs: Observations) -> Check | None:
     if obs.app is None or obs.ingress is None:
         return None
     empty = obs.service is None or (obs.endpoints is not None and not obs.endpoints.ready)
@@ -195,9 +195,9 @@ def check_no_ready_endpoints(obs: Observations) -> Finding | None:
     remedies: tuple[Remedy, ...] = ()
     if history is not None and history.ui_url and history.found:
         remedies = (Remedy("use-url", {}, {"url": history.ui_url}, "the finished app in the History Server"),)
-    return Finding(
+    return Check(
         id="no-ready-endpoints",
-        severity="error",
+        status="error",
         title=f"UI Service `{obs.service.name if obs.service else backend}`에 준비된 엔드포인트가 없습니다 (503)",
         detail=why
         + " ingress-nginx는 엔드포인트가 없는 백엔드에 `503 Service Temporarily Unavailable`을 돌려줍니다.",

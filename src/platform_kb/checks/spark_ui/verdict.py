@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import Finding, has_errors
+from ...results import Check, has_errors
 from .model import Observations
 
 
@@ -56,7 +56,7 @@ class Verdict:
         return lines
 
 
-def verdict(obs: Observations, findings: list[Finding]) -> Verdict:
+def verdict(obs: Observations, findings: list[Check]) -> Verdict:
     """Healthy only when the page probe saw the live UI work and no finding is an error."""
     return Verdict(
         healthy=obs.ui_works() and not has_errors(findings),
