@@ -258,3 +258,23 @@ def test_ipynb_runbook(kb, project: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.output
     assert _summary(tmp_path / "elsewhere" / "check" / "latest")["status"] == "passed"
     assert not (project / "runs").exists()
+
+
+def test_a_schema_runbook_gets_its_parameters_without_papermills_unknown_warnings(
+    kb, project: Path, tmp_path: Path
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    done = kb(
+        "run", runbook("schema"),
+        "-p", "bastion_host", "bastion.example.internal",
+        "-p", "node_host", "k8s-node.example.internal",
+        "-p", "kubeconfig", str(kubeconfig),
+    )  # fmt: skip
+    assert done.returncode == 0, done.output
+    assert "step 매개변수 — passed" in done.stdout
+    assert "Passed unknown parameter" not in done.output
+    run_dir = run_dirs(project / "runs", "schema")[0]
+    assert "bastion.example.internal → k8s-node.example.internal:30998" in _notebook_text(run_dir)
+    summary = _summary(run_dir)
+    assert summary["parameters"]["ingress_nodeport"] == 30998 and "params_schema" not in summary["parameters"]

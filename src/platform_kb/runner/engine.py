@@ -19,6 +19,7 @@ start and end to a :class:`CellEvents` listener, and we start the kernel ourselv
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -164,16 +165,31 @@ def execute_notebook(
     """Run ``nb`` through papermill; raises ``PapermillExecutionError`` if a cell failed (the
     executed notebook, with papermill's error markers, is what ``events`` last saw)."""
     register()
-    return papermill.execute_notebook(
-        nb,
-        None,
-        parameters=parameters,
-        engine_name=ENGINE_NAME,
-        kernel_name=launch.kernel_name,
-        language="python",
-        progress_bar=False,
-        request_save_on_cell_execute=False,
-        events=events,
-        launch=launch,
-        execution_timeout=timeout,
-    )
+    quiet = UnknownParameterFilter()
+    logger.addFilter(quiet)
+    try:
+        return papermill.execute_notebook(
+            nb,
+            None,
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            kernel_name=launch.kernel_name,
+            language="python",
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            events=events,
+            launch=launch,
+            execution_timeout=timeout,
+        )
+    finally:
+        logger.removeFilter(quiet)
+
+
+class UnknownParameterFilter(logging.Filter):
+    """Drops papermill's "Passed unknown parameter" warnings (papermill/execute.py): papermill infers
+    the names from the cell's assignments, which a runbook naming a ``params_schema`` does not have,
+    and every parameter passed here was already checked against the runbook's specs
+    (``validate.resolve_parameters`` refuses unknown names before anything runs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter:")
