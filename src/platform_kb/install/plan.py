@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KbError, UsageProblem
+from ..results import Check
 from . import commands as c
-from .checking import Problem
 from .runners import CommandFailed, Result, Runner, require_tools
 from .secrets import Resolver, resolve
 from .spec import DesiredSecret, InstallSpec, Release, to_yaml
@@ -264,7 +264,7 @@ class Plan:
     operations: list[Operation]
     values_yaml: str | None = None
     manifests: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Check] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     template_checked: bool = False
 
@@ -317,7 +317,7 @@ def plan_install(
     spec: InstallSpec,
     runner: Runner,
     resolver: Resolver = resolve,
-    warnings: list[Problem] | None = None,
+    warnings: list[Check] | None = None,
 ) -> Plan:
     """Read facts and build the plan (nothing is changed; ``helm template`` runs when helm is available)."""
     ops: list[Operation] = []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...results import Check
 from .. import verify
 from ..connect import Cluster
 from ..pipeline import verify_pods, verify_s3
 from .params import Params
 
 
-def verify_airflow(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
+def verify_airflow(rb: Any, c: Cluster, p: Params) -> list[Check]:
     results = []
     if p.check_pods:
         selector = f"tier=airflow,release={p.release}"

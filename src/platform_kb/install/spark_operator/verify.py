@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...results import Check
 from .. import sparkapp, verify
 from ..connect import Cluster
 from ..pipeline import verify_pods
 from .params import Params
 
 
-def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
+def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[Check]:
     results = []
     if p.check_pods:
         selector = f"app.kubernetes.io/instance={p.release}"
@@ -43,6 +44,6 @@ def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
             )
         )
     else:
-        results.append(verify.Check("ui", False, f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
+        results.append(Check.failed("ui", f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
                                     "not RUNNING: the UI could not be checked", severity="warning"))  # fmt: skip
     return results
