@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...checks.pages import ui_check
 from ...results import Check
 from .. import sparkapp, verify
 from ..connect import Cluster
@@ -18,11 +19,7 @@ def verify_history(rb: Any, c: Cluster, p: Params) -> list[Check]:
         selector = f"app.kubernetes.io/name={p.name}"
         results.append(verify_pods(c, p.namespace, selector, "History Server 파드 Ready", p.pod_timeout))
     prefix = p.ui_path.rstrip("/")
-    results.append(
-        verify.ui_page(
-            c.http, c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix
-        )
-    )
+    results.append(ui_check(c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix))
     results += verify_s3(rb, c, p.bucket, p.log_prefix, p.probe_write, require_objects=False)
     before = {o.key for o in c.s3.list_objects(p.bucket, p.log_prefix)} if c.s3 else set()
     namespace = p.smoke_namespace or "spark"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...checks.pages import ui_check
 from ...results import Check
 from .. import sparkapp, verify
 from ..connect import Cluster
@@ -35,9 +36,7 @@ def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[Check]:
         # the ingress controller needs a moment to route to a driver that just became ready (503 meanwhile)
         results.append(
             verify.poll(
-                lambda: verify.ui_page(
-                    c.http, c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path
-                ),
+                lambda: ui_check(c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path),
                 lambda r: r.ok,
                 60,
                 1.0,
