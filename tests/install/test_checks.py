@@ -7,23 +7,24 @@ import pytest
 from platform_kb.errors import UsageProblem
 from platform_kb.install import airflow, chart, checking, history, s3a, spark_operator, verify
 from platform_kb.install.plan import plan_install
+from platform_kb.results import Check
 
 from .conftest import FakeCluster
 
 
-def airflow_problems(**overrides) -> list[checking.Problem]:
+def airflow_problems(**overrides) -> list[Check]:
     p = airflow.Params(
         **{"git_repo": "https://git.example.internal/homelab/data-platform-core.git", **overrides}
     )
     return airflow.check(p, airflow.render(p))
 
 
-def operator_problems(**overrides) -> list[checking.Problem]:
+def operator_problems(**overrides) -> list[Check]:
     p = spark_operator.Params(**overrides)
     return spark_operator.check(p, spark_operator.render(p))
 
 
-def errors(problems: list[checking.Problem]) -> list[str]:
+def errors(problems: list[Check]) -> list[str]:
     return [p.id for p in problems if p.severity == "error"]
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 
+from platform_kb.errors import UsageProblem
 from platform_kb.install import airflow, history, spark_operator
 from platform_kb.install import commands as c
 from platform_kb.install.plan import plan_install
 from platform_kb.install.runners import CommandFailed, RecordingRunner, Result
+from platform_kb.secrets import MASK
 
 from .conftest import ACCESS_KEY, SECRET_KEY, FakeCluster
 
@@ -64,7 +68,54 @@ def test_command_failure_messages_are_masked() -> None:
     runner = RecordingRunner(responder=lambda _c: Result(1, "", f"error: bad value {SECRET_KEY}\n"))
     with pytest.raises(CommandFailed) as exc:
         runner.run(cmd)
-    assert SECRET_KEY not in str(exc.value) and "bad value ***" in str(exc.value)
+    assert SECRET_KEY not in str(exc.value) and f"bad value {MASK}" in str(exc.value)
+
+
+@dataclass(frozen=True)
+class Login(c.Command):
+    """A command whose argv carries a credential, URL-quoted inside a connection URL."""
+
+    password: str
+
+    def argv(self) -> tuple[str, ...]:
+        return ("login", f"https://ops:{quote(self.password, safe='')}@git.example.internal/")
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.password,)
+
+
+def test_encoded_forms_of_a_secret_are_masked_in_what_a_command_shows() -> None:
+    password = "p@ss/w0rd+Zq8v"  # its URL-quoted form differs from the raw value
+    line = Login(password).line()
+    assert (
+        quote(password, safe="") not in line and line == f"login 'https://ops:{MASK}@git.example.internal/'"
+    )
+    encoded = base64.b64encode(SECRET_KEY.encode()).decode()
+    manifest = {"kind": "Secret", "metadata": {"name": "s", "namespace": "n"}, "data": {"k": encoded}}
+    cmd = c.KubectlApply(manifest, (SECRET_KEY,))
+    assert (
+        encoded in cmd.stdin()
+        and encoded not in (cmd.shown_stdin() or "")
+        and MASK in (cmd.shown_stdin() or "")
+    )
+    runner = RecordingRunner(responder=lambda _c: Result(1, "", f"error: bad data {encoded}\n"))
+    with pytest.raises(CommandFailed) as exc:
+        runner.run(cmd)
+    assert encoded not in str(exc.value) and f"bad data {MASK}" in str(exc.value)
+
+
+def test_a_secret_too_short_to_mask_is_refused_before_anything_runs(cluster: FakeCluster) -> None:
+    with pytest.raises(UsageProblem, match="shorter than 4 characters"):
+        c.KubectlApply({"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "abc"}}, ("abc",))
+    # through the plan, the message names the parameter, and no command ran
+    spec = history.render(history.Params())
+    resolver = {"env:MINIO_ACCESS_KEY": ACCESS_KEY, "env:MINIO_SECRET_KEY": "abc"}.__getitem__
+    runner = cluster.runner()
+    with pytest.raises(
+        UsageProblem, match="s3_secret_key_ref: the credential env:MINIO_SECRET_KEY points to is shorter"
+    ):
+        plan_install(spec, runner, resolver=resolver)
+    assert runner.commands == []
 
 
 def test_nothing_the_plan_shows_contains_a_secret(cluster: FakeCluster, minio_env) -> None:

@@ -12,6 +12,7 @@ from platform_kb.install.monitoring.values import render as render_monitoring
 from platform_kb.install.secrets import resolve
 from platform_kb.install.spec import DesiredSecret
 from platform_kb.inventory import inventory_from_dict
+from platform_kb.results import Check
 from platform_kb.runner.params import build
 
 INVENTORY = {
@@ -28,11 +29,11 @@ def inv(data: dict | None = None):
     return inventory_from_dict(data or INVENTORY)
 
 
-def ids(problems: list[checking.Problem], severity: str | None = None) -> list[str]:
+def ids(problems: list[Check], severity: str | None = None) -> list[str]:
     return [p.id for p in problems if severity is None or p.severity == severity]
 
 
-def check(p: MonitoringParams, inventory=None) -> list[checking.Problem]:
+def check(p: MonitoringParams, inventory=None) -> list[Check]:
     inventory = inventory if inventory is not None else inv()
     return monitoring.check(p, render_monitoring(p, inventory), inventory)
 
@@ -133,7 +134,7 @@ def test_unknown_keys_with_suggestions() -> None:
         "nodeExporters": {"enabled": False},
     })  # fmt: skip
     problems = [x for x in check(p) if x.id == "unknown-key"]
-    assert {x.message.split("`")[1]: x.fix for x in problems} == {
+    assert {x.title.split("`")[1]: x.fix for x in problems} == {
         "prometheus.prometheusSpec.retension": "did you mean `prometheus.prometheusSpec.retention`?",
         "prometheus.prometheusSpec.storageSpec.volumeClaimTemplates":
             "did you mean `prometheus.prometheusSpec.storageSpec.volumeClaimTemplate`?",
@@ -149,7 +150,7 @@ def test_root_url_path_differs_from_grafana_path() -> None:
         MonitoringParams(grafana_path="/dashboards", grafana_root_url="http://localhost:8080/grafana/")
     )
     (p,) = [x for x in problems if x.id == "grafana-root-url"]
-    assert "'/grafana/'" in p.message and "/dashboards" in p.message
+    assert "'/grafana/'" in p.title and "/dashboards" in p.title
     assert p.fix == "grafana_root_url=http://localhost:8080/dashboards/ (or leave grafana_root_url empty)"
     # empty grafana_root_url follows grafana_path: no problem
     assert "grafana-root-url" not in ids(check(MonitoringParams(grafana_path="/dashboards")))
@@ -163,7 +164,7 @@ def test_root_url_path_differs_from_grafana_path() -> None:
 def test_serve_from_sub_path_false_without_rewrite() -> None:
     problems = check(MonitoringParams(serve_from_sub_path=False))
     (p,) = [x for x in problems if x.id == "grafana-sub-path"]
-    assert "does not strip /grafana" in p.message and "serve_from_sub_path=true" in p.fix
+    assert "does not strip /grafana" in p.title and "serve_from_sub_path=true" in p.fix
     rewritten = MonitoringParams(serve_from_sub_path=False, extra_values={"grafana": {"ingress": {"annotations": {
         "nginx.ingress.kubernetes.io/rewrite-target": "/$2"}}}})  # fmt: skip
     assert "grafana-sub-path" not in ids(check(rewritten))
@@ -183,7 +184,7 @@ def test_prometheus_route_prefix_and_ingress_path() -> None:
 def test_literal_admin_password_and_refs() -> None:
     p = MonitoringParams(extra_values={"grafana": {"adminPassword": "hunter2hunter2"}})
     (lit,) = [x for x in check(p) if x.id == "literal-secret"]
-    assert "grafana.adminPassword" in lit.message and "grafana_admin_password_ref" in lit.fix
+    assert "grafana.adminPassword" in lit.title and "grafana_admin_password_ref" in lit.fix
     assert "secret-literal" in ids(check(MonitoringParams(grafana_admin_password_ref="hunter2")))
     assert "grafana-admin-secret" in ids(check(MonitoringParams(extra_values={"grafana": {"admin": {
         "existingSecret": "other"}}})))  # fmt: skip
@@ -215,7 +216,7 @@ def test_exporter_port_collisions() -> None:
         {"name": "desk-again", "address": "desk.example.internal", "exporter_port": 9100},
     ]}  # fmt: skip
     problems = check(MonitoringParams(), inv(data))
-    ports = [x.message for x in problems if x.id == "exporter-port"]
+    ports = [x.title for x in problems if x.id == "exporter-port"]
     assert ports == ["host pve-01: exporter_port 8006 is taken by pveproxy on a Proxmox VE host",
                      "host desk: exporter_port 2222 is its SSH port"]  # fmt: skip
     assert "host-twice" in ids(problems, "warning")
@@ -288,9 +289,5 @@ def test_tutorial_root_url_leaves_the_tunnel() -> None:
     """``%(http_port)s`` expands to Grafana's own 3000, not the tunnel's 8080: an error naming both."""
     problems = check(MonitoringParams(grafana_root_url="%(protocol)s://%(domain)s:%(http_port)s/grafana/"))
     (p,) = [x for x in problems if x.id == "grafana-root-url-origin"]
-    assert (
-        p.severity == "error"
-        and "http://localhost:3000" in p.message
-        and "http://localhost:8080" in p.message
-    )
+    assert p.severity == "error" and "http://localhost:3000" in p.title and "http://localhost:8080" in p.title
     assert p.fix.startswith("grafana_root_url=http://localhost:8080/grafana/")

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace as NS
 
-import httpx
 import pytest
 
+from platform_kb.checks.pages import ui_check
 from platform_kb.install import verify
+from platform_kb.probes import Prober, extract_assets
+from platform_kb.results import Check
 
 PAGE = """<html><head>
 <link rel="stylesheet" href="{p}/static/bootstrap.min.css" type="text/css"/>
@@ -25,14 +27,19 @@ class UiHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def _send(self, status: int, body: str = "", location: str | None = None) -> None:
+    def _send(
+        self, status: int, body: str = "", location: str | None = None, kind: str = "text/html"
+    ) -> None:
         self.send_response(status)
         if location:
             self.send_header("Location", location)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body.encode())))
         self.end_headers()
         self.wfile.write(body.encode())
+
+    def _asset(self) -> None:
+        self._send(200, "/* asset */", kind="text/css" if self.path.endswith(".css") else "text/javascript")
 
     def do_GET(self) -> None:
         path = self.path
@@ -40,18 +47,18 @@ class UiHandler(BaseHTTPRequestHandler):
             return self._send(302, location="/ok/jobs/")
         if path == "/ok/jobs/":
             return self._send(200, PAGE.format(p="/ok", js="/ok/static/app.js"))
-        if path.startswith("/ok/static/") and not path.endswith("missing.js"):
-            return self._send(200, "/* asset */")
+        if path.startswith(("/ok/static/", "/static/", "/broken/static/")) and not path.endswith(
+            "missing.js"
+        ):
+            return self._asset()
         if path == "/root/":
             return self._send(302, location="//jobs/")  # proxyBase=/ with proxyRedirectUri=/
         if path == "/rel/jobs/":
             return self._send(200, PAGE.format(p="", js="//static/app.js"))  # proxyBase=/ links
         if path == "/lost/":
-            return self._send(302, location="http://localhost:8080/jobs/")  # prefix lost
+            return self._send(302, location="/ok/jobs/")  # prefix lost (a working page elsewhere)
         if path == "/broken/jobs/":
             return self._send(200, PAGE.format(p="/broken", js="/broken/static/missing.js"))
-        if path.startswith("/broken/static/") and not path.endswith("missing.js"):
-            return self._send(200, "x")
         return self._send(404, "not found")
 
 
@@ -68,41 +75,43 @@ def ui() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def said(check: Check) -> str:
+    """Everything a check shows about its cause: the detail and every evidence value."""
+    return " ".join([check.detail, *map(str, check.evidence.values())])
+
+
 def test_page_assets_are_parsed_in_order() -> None:
-    assert verify.page_assets(PAGE.format(p="/a", js="/a/x.js")) == [
-        "/a/static/bootstrap.min.css",
-        "/a/static/jquery.min.js",
-        "/a/x.js",
-    ]
+    refs, base = extract_assets(PAGE.format(p="/a", js="/a/x.js"))
+    assert [r.ref for r in refs] == ["/a/static/bootstrap.min.css", "/a/static/jquery.min.js", "/a/x.js"]
+    assert base is None
 
 
 def test_ui_page_ok_follows_redirects_and_loads_assets(ui: str) -> None:
-    with httpx.Client(timeout=5) as http:
-        check = verify.ui_page(http, ui, "/ok/", "ok", prefix="/ok")
-    assert check.ok, check
-    assert check.evidence["redirects"] == "302 /ok/jobs/" and check.evidence["assets"] == "3"
+    with Prober(timeout=5) as prober:
+        check = ui_check(ui, "/ok/", "ok", prefix="/ok", prober=prober)
+    assert (check.id, check.status) == ("ui", "ok"), check
+    assert "302 (Location: /ok/jobs/)" in said(check) and "3/3" in check.evidence["CSS/JS"]
+    assert prober.requests[:2] == [f"{ui}/ok/", f"{ui}/ok/jobs/"] and len(prober.requests) == 5
 
 
 @pytest.mark.parametrize(
-    ("path", "prefix", "text"),
+    ("path", "prefix", "cause"),
     [
-        ("/root/", "/root", "redirect to protocol-relative '//jobs/'"),
-        ("/rel/jobs/", "/rel", "//static/app.js is protocol-relative"),
-        ("/lost/", "/lost", "redirect leaves /lost"),
-        ("/broken/jobs/", "/broken", "/broken/static/missing.js: 404"),
-        ("/nothing/", "/nothing", "answered 404"),
+        ("/root/", "/root", "http://jobs/"),  # the redirect to protocol-relative //jobs/ leaves the tunnel
+        ("/rel/jobs/", "/rel", "http://static/app.js"),  # a protocol-relative asset: host `static`
+        ("/lost/", "/lost", "/ok/jobs/"),  # the redirect leaves /lost
+        ("/broken/jobs/", "/broken", "/broken/static/missing.js : HTTP/1.0 404"),
+        ("/nothing/", "/nothing", "404"),
     ],
 )
-def test_ui_page_failures_name_the_cause(ui: str, path: str, prefix: str, text: str) -> None:
-    with httpx.Client(timeout=5) as http:
-        check = verify.ui_page(http, ui, path, "t", prefix=prefix)
-    assert not check.ok and text in check.detail, check
+def test_ui_page_failures_name_the_cause(ui: str, path: str, prefix: str, cause: str) -> None:
+    check = ui_check(ui, path, "t", prefix=prefix)
+    assert (check.id, check.status) == ("ui", "error") and cause in said(check), check
 
 
 def test_ui_page_connection_refused() -> None:
-    with httpx.Client(timeout=2) as http:
-        check = verify.ui_page(http, "http://127.0.0.1:9", "/x/", "t")
-    assert not check.ok and "ConnectError" in check.detail
+    check = ui_check("http://127.0.0.1:9", "/x/", "t")
+    assert check.status == "error" and "ConnectError" in said(check), check
 
 
 def pod(name: str, phase: str = "Running", ready: bool = True):

@@ -1,6 +1,7 @@
 """The project's own checks of what a runbook rendered — the shared pieces every component's checks use.
 
-Between a component's ``render`` and ``plan.py``: every check returns :class:`Problem` records;
+Between a component's ``render`` and ``plan.py``: every check returns failed
+:class:`~platform_kb.results.Check` records (``title`` is the message; :func:`error`/:func:`warning`);
 :func:`ensure_ok` raises one :class:`~platform_kb.errors.UsageProblem` listing every error, so a
 broken value stops the run before a single command is executed. Warnings are reported as
 findings and do not stop the run.
@@ -16,46 +17,37 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import UsageProblem
+from ..results import ERROR, WARNING, Check
 from .chart import OPEN
 from .secrets import parse_ref
 
 
-@dataclass(frozen=True)
-class Problem:
-    id: str
-    severity: str  # "error" | "warning"
-    message: str
-    fix: str = ""
-
-    def text(self) -> str:
-        return self.message + (f" — {self.fix}" if self.fix else "")
+def error(id: str, message: str, fix: str = "") -> Check:
+    """A check that failed and stops the run (``message`` is its title)."""
+    return Check.failed(id, message, severity=ERROR, fix=fix)
 
 
-def error(id: str, message: str, fix: str = "") -> Problem:
-    return Problem(id, "error", message, fix)
+def warning(id: str, message: str, fix: str = "") -> Check:
+    """A check that failed and is reported as a finding; the run goes on."""
+    return Check.failed(id, message, severity=WARNING, fix=fix)
 
 
-def warning(id: str, message: str, fix: str = "") -> Problem:
-    return Problem(id, "warning", message, fix)
-
-
-def ensure_ok(problems: Iterable[Problem], what: str) -> list[Problem]:
+def ensure_ok(problems: Iterable[Check], what: str) -> list[Check]:
     """Raise a UsageProblem naming every error; return the warnings."""
     problems = list(problems)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity == ERROR]
     if errors:
         lines = "\n".join(f"  - [{p.id}] {p.text()}" for p in errors)
         raise UsageProblem(f"{what}: {len(errors)} problem(s) found before any change was made:\n{lines}")
-    return [p for p in problems if p.severity != "error"]
+    return [p for p in problems if p.severity != ERROR]
 
 
 # --- keys ----------------------------------------------------------------------------------------
-def unknown_keys(values: Mapping[str, Any], tree: dict, chart: str, prefix: str = "") -> Iterator[Problem]:
+def unknown_keys(values: Mapping[str, Any], tree: dict, chart: str, prefix: str = "") -> Iterator[Check]:
     """Every key in ``values`` that ``tree`` (a closed node) does not know, with the closest known key."""
     for key, value in values.items():
         path = f"{prefix}{key}"
@@ -93,7 +85,7 @@ _SECRET_VALUE_KEYS = {
 }  # fmt: skip
 
 
-def literal_secrets(values: Any, path: str = "") -> Iterator[Problem]:
+def literal_secrets(values: Any, path: str = "") -> Iterator[Check]:
     if isinstance(values, Mapping):
         for key, value in values.items():
             sub = f"{path}.{key}" if path else str(key)
@@ -111,7 +103,7 @@ def literal_secrets(values: Any, path: str = "") -> Iterator[Problem]:
             yield from literal_secrets(item, f"{path}[{i}]")
 
 
-def refs(params: Any, names: Iterable[str], required: Iterable[str] = ()) -> Iterator[Problem]:
+def refs(params: Any, names: Iterable[str], required: Iterable[str] = ()) -> Iterator[Check]:
     """Every credential parameter must be an ``env:``/``file:`` reference (or empty when optional)."""
     required = set(required)
     for name in names:
@@ -133,14 +125,14 @@ def get(values: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def required(values: Mapping[str, Any], chart: str, paths: Iterable[str]) -> Iterator[Problem]:
+def required(values: Mapping[str, Any], chart: str, paths: Iterable[str]) -> Iterator[Check]:
     for path in paths:
         value = get(values, path)
         if value in (None, "", [], {}):
             yield error("required", f"{chart} values: `{path}` is required")
 
 
-def s3_endpoint_problems(endpoint: str) -> list[Problem]:
+def s3_endpoint_problems(endpoint: str) -> list[Check]:
     if endpoint.startswith(("http://", "https://")) and urlparse(endpoint).hostname:
         return []
     return [error("s3-endpoint", f"s3_endpoint {endpoint!r} must be a URL like http://minio.minio.svc:9000")]

@@ -4,7 +4,9 @@ Sits between ``plan.py`` (which decides *which* commands are needed) and ``runne
 executes them locally or on the bastion). A command knows its argv, the stdin it feeds (a
 manifest for ``kubectl apply -f -``), the files it needs next to it (``-f <values file>``) and
 the secret values that must never be shown: :meth:`Command.line` and :meth:`Command.shown_stdin`
-mask them, and ``repr()`` never contains stdin. Read-only commands (facts) have ``mutates=False``.
+mask them in every form they take in text (raw, base64, URL-quoted, JSON-escaped: the project's
+:class:`~platform_kb.secrets.Masker`), and ``repr()`` never contains stdin. A command refuses, when
+it is made, a secret too short to be masked. Read-only commands (facts) have ``mutates=False``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any, ClassVar
 
 import yaml
 
+from ..errors import UsageProblem
+from ..secrets import MIN_SECRET_LENGTH, Masker
 from .chart import ChartRef
-from .secrets import mask
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,13 @@ class Command:
     def tool(self) -> str:
         return self.argv()[0]
 
+    def masker(self) -> Masker:
+        """Masks this command's secrets (every encoded form too) in anything shown."""
+        return Masker.of(s for s in self.secrets() if s)
+
     def masked_argv(self) -> list[str]:
-        return [mask(a, self.secrets()) for a in self.argv()]
+        masker = self.masker()
+        return [masker.text(a) for a in self.argv()]
 
     def line(self) -> str:
         """The exact command line, secrets masked (what plans, records and consoles show)."""
@@ -60,7 +68,7 @@ class Command:
 
     def shown_stdin(self) -> str | None:
         text = self.stdin()
-        return None if text is None else mask(text, self.secrets())
+        return None if text is None else self.masker().text(text)
 
     def __str__(self) -> str:
         return self.line()
@@ -252,6 +260,13 @@ class KubectlApply(Command):
 
     def stdin(self) -> str:
         return yaml.safe_dump(self.manifest, sort_keys=False, allow_unicode=True)
+
+    def __post_init__(self) -> None:
+        if any(0 < len(s) < MIN_SECRET_LENGTH for s in self.secret_values):
+            raise UsageProblem(
+                f"{self.summary()}: a secret value shorter than {MIN_SECRET_LENGTH} characters cannot be "
+                "masked in what the run shows; refused before anything runs (use a longer credential)"
+            )
 
     def secrets(self) -> tuple[str, ...]:
         return self.secret_values

@@ -28,9 +28,9 @@ import yaml
 
 from .. import runbook
 from ..errors import UsageProblem
+from ..results import Check
 from ..runner.params import SCHEMA_VARIABLE, build, load_schema
 from . import plan, runners, verify
-from .checking import Problem
 from .commands import HelmRollback, HelmUninstall, HelmUpgradeInstall, KubectlApply
 from .connect import Cluster, cluster, make_runner
 from .params import InstallParams
@@ -45,8 +45,8 @@ class Component:
     name: str  # the InstallSpec's component ("airflow", "spark-operator", ...)
     params: type  # its Params dataclass (an InstallParams)
     render: Callable[[Any], InstallSpec]
-    check: Callable[[Any, InstallSpec], list[Problem]]
-    verify: Callable[[Any, Cluster, Any], list[verify.Check]]  # (rb, cluster, params)
+    check: Callable[[Any, InstallSpec], list[Check]]
+    verify: Callable[[Any, Cluster, Any], list[Check]]  # (rb, cluster, params)
     render_title: str = "values 렌더링과 검사"
     plan_title: str = "계획"
     job: type[Install] | None = None  # a pipeline with more steps (monitoring: the hosts)
@@ -57,7 +57,7 @@ class Rendered:
     component: str
     params: Any
     spec: InstallSpec
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Check] = field(default_factory=list)
 
 
 # --- render + check ----------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def render(rb: Any, component: Component, params: Any) -> Rendered:
     spec = component.render(params)
     problems = component.check(params, spec)
     for p in problems:
-        rb.finding(id=f"values-{p.id}", severity=p.severity, title=p.message, fix=p.fix)
+        rb.finding(id=f"values-{p.id}", severity=p.severity, title=p.title, fix=p.fix)
     if spec.release is not None:
         rb.say(f"**렌더링한 Helm values** (`{spec.release.values_file}`, 차트 `{spec.release.chart.ref}` "
                f"{spec.release.chart.version}):\n\n```yaml\n{spec.release.values_yaml}```")  # fmt: skip
@@ -159,7 +159,7 @@ def rollback_help(rb: Any, rendered: Rendered) -> None:
 
 
 # --- verification ----------------------------------------------------------------------------------
-def report(rb: Any, results: list[verify.Check], title: str = "검증 결과") -> None:
+def report(rb: Any, results: list[Check], title: str = "검증 결과") -> None:
     rb.table([c.row() for c in results], columns=["check", "result", "detail"], title=title)
     for c in results:
         if not c.ok:
@@ -172,17 +172,17 @@ def report(rb: Any, results: list[verify.Check], title: str = "검증 결과") -
             )
 
 
-def verify_pods(c: Cluster, namespace: str, selector: str, title: str, timeout: float) -> verify.Check:
+def verify_pods(c: Cluster, namespace: str, selector: str, title: str, timeout: float) -> Check:
     return verify.wait_pods_ready(c.core, namespace, selector, title, timeout)
 
 
 def verify_s3(
     rb: Any, c: Cluster, bucket: str, prefix: str, probe_write: bool, require_objects: bool
-) -> list[verify.Check]:
+) -> list[Check]:
     """The prefix exists (holds objects) and, with ``probe_write``, receives a probe object (an rb.action)."""
     if c.s3 is None:
-        return [verify.Check("s3-skipped", False, f"s3://{bucket}/{prefix}", "s3_verify_url not given (or credentials "
-                             "not resolvable here): S3 checks skipped", severity="info")]  # fmt: skip
+        return [Check.skipped("s3-skipped", f"s3://{bucket}/{prefix}", "s3_verify_url not given (or credentials "
+                              "not resolvable here): S3 checks skipped")]  # fmt: skip
     results = [verify.s3_prefix(c.s3, bucket, prefix, f"s3://{bucket}/{prefix} 존재", require_objects)]
     if probe_write:
         checked = rb.action(

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KbError, UsageProblem
+from ..results import Check
 from . import commands as c
-from .checking import Problem
 from .runners import CommandFailed, Result, Runner, require_tools
 from .secrets import Resolver, resolve
 from .spec import DesiredSecret, InstallSpec, Release, to_yaml
@@ -178,13 +178,14 @@ def op_helm_repo(runner: Runner, release: Release) -> Operation:
     return Operation(name, "not added yet", add)
 
 
-def op_object(
-    runner: Runner, obj: dict[str, Any] | DesiredSecret, resolver: Resolver
-) -> tuple[Operation, bool]:
-    """(operation, resolved) for one object; a Secret whose references cannot be resolved is planned as a change."""
+Built = tuple[dict[str, Any], tuple[str, ...]] | None  # DesiredSecret.materialize: (manifest, secrets)
+
+
+def op_object(runner: Runner, obj: dict[str, Any] | DesiredSecret, built: Built) -> tuple[Operation, bool]:
+    """(operation, resolved) for one object (``built``: a Secret's materialized manifest, None when its
+    references cannot be resolved here: then it is planned as a change)."""
     resolved = True
     if isinstance(obj, DesiredSecret):
-        built = obj.materialize(resolver)
         shown = obj.placeholder_manifest()
         if built is None:
             resolved = False
@@ -264,7 +265,7 @@ class Plan:
     operations: list[Operation]
     values_yaml: str | None = None
     manifests: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Check] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     template_checked: bool = False
 
@@ -317,20 +318,22 @@ def plan_install(
     spec: InstallSpec,
     runner: Runner,
     resolver: Resolver = resolve,
-    warnings: list[Problem] | None = None,
+    warnings: list[Check] | None = None,
 ) -> Plan:
     """Read facts and build the plan (nothing is changed; ``helm template`` runs when helm is available)."""
     ops: list[Operation] = []
     unresolved: list[str] = []
     checked = False
     repo_changed = False
+    # the Secrets first: a credential that cannot be masked stops the plan before any command runs
+    built = [obj.materialize(resolver) if isinstance(obj, DesiredSecret) else None for obj in spec.objects]
     if spec.release is not None:
         checked = template_check(runner, spec.release)
         repo_op = op_helm_repo(runner, spec.release)
         repo_changed = repo_op.changes
         ops.append(repo_op)
-    for obj in spec.objects:
-        op, resolved = op_object(runner, obj, resolver)
+    for obj, secret in zip(spec.objects, built, strict=True):
+        op, resolved = op_object(runner, obj, secret)
         if not resolved:
             unresolved.append(op.name)
         ops.append(op)

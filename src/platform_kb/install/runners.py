@@ -30,7 +30,6 @@ import yaml
 from ..errors import KbError, MissingPrerequisite, UsageProblem
 from ..profiles import BastionSpec
 from .commands import Command, Shell
-from .secrets import mask
 
 RUNNER_KINDS = ("local", "bastion")
 
@@ -50,7 +49,7 @@ class CommandFailed(KbError):
     """A command exited non-zero; the message carries the masked command line and stderr's tail."""
 
     def __init__(self, command: Command, result: Result):
-        tail = "\n".join(mask(result.stderr, command.secrets()).strip().splitlines()[-8:])
+        tail = "\n".join(command.masker().text(result.stderr).strip().splitlines()[-8:])
         super().__init__(
             f"`{command.line()}` failed with exit code {result.rc}" + (f":\n{tail}" if tail else "")
         )

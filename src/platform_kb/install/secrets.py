@@ -1,14 +1,14 @@
 """Credentials by reference for the install runbooks (``env:NAME`` / ``file:PATH``, never literals).
 
 A thin layer over the project's :mod:`platform_kb.secrets` (shared with the runner, which masks
-resolved values in every record): parameter-named messages for ``checks.py``, a tolerant resolve
-for plan mode, and :func:`mask` for the typed commands' displayed lines. Inside a runbook the
-runbook's own ``rb.secret`` resolves references; :func:`resolve` is the same for library use.
+resolved values in every record; the typed commands mask with its ``Masker`` too):
+parameter-named messages for ``checks.py`` and a tolerant resolve for plan mode. Inside a runbook
+the runbook's own ``rb.secret`` resolves references; :func:`resolve` is the same for library use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from .. import secrets as _project
 from ..errors import KbError, UsageProblem
@@ -44,10 +44,3 @@ def try_resolve(text: str, resolver: Resolver, parameter: str) -> str | None:
         return resolver(text)
     except (KbError, KeyError, OSError, ValueError):
         return None
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value (longest first) replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import UsageProblem
+from ..secrets import MIN_SECRET_LENGTH
 from .chart import ChartRef
 from .secrets import Resolver, try_resolve
 
@@ -46,12 +47,20 @@ class DesiredSecret:
         }
 
     def materialize(self, resolver: Resolver) -> tuple[dict[str, Any], tuple[str, ...]] | None:
-        """(manifest, secret values) with every reference resolved; None if one cannot be resolved here."""
+        """(manifest, secret values) with every reference resolved; None if one cannot be resolved here.
+
+        A value too short to be masked in what the run shows is refused (a UsageProblem naming the
+        parameter), as ``kb run`` refuses such a secret parameter."""
         values: dict[str, str] = {}
         for param, ref in self.refs.items():
             value = try_resolve(ref, resolver, param)
             if value is None:
                 return None
+            if len(value) < MIN_SECRET_LENGTH:
+                raise UsageProblem(
+                    f"{param}: the credential {ref} points to is shorter than {MIN_SECRET_LENGTH} characters "
+                    "and cannot be masked in what the run shows; nothing was run (use a longer one)"
+                )
             values[param] = value
         data = self.compose(values)
         resolved = tuple(v for v in values.values() if v)

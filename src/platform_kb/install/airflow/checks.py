@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ...results import Check
 from ..checking import (
-    Problem,
     error,
     get,
     literal_secrets,
@@ -19,10 +19,10 @@ from .chart import KNOWN_KEYS
 from .params import Params
 
 
-def check(params: Params, spec: InstallSpec) -> list[Problem]:
+def check(params: Params, spec: InstallSpec) -> list[Check]:
     assert spec.release is not None
     values = spec.release.values
-    problems: list[Problem] = []
+    problems: list[Check] = []
     problems += unknown_keys(values, KNOWN_KEYS, "airflow")
     problems += required(
         values,

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import verify
+from ...checks.pages import ui_check
+from ...results import Check
 from ..connect import Cluster
 from ..pipeline import verify_pods, verify_s3
 from .params import Params
 
 
-def verify_airflow(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
+def verify_airflow(rb: Any, c: Cluster, p: Params) -> list[Check]:
     results = []
     if p.check_pods:
         selector = f"tier=airflow,release={p.release}"
         results.append(verify_pods(c, p.namespace, selector, "Airflow 파드 Ready", p.pod_timeout))
     if p.check_ui:
         prefix = p.ui_path.rstrip("/")
-        results.append(
-            verify.ui_page(c.http, c.base_url, p.ui_path, f"Airflow UI ({p.ui_path}) + CSS/JS", prefix=prefix)
-        )
+        results.append(ui_check(c.base_url, p.ui_path, f"Airflow UI ({p.ui_path}) + CSS/JS", prefix=prefix))
     results += verify_s3(rb, c, p.bucket, p.log_prefix, p.probe_write, require_objects=False)
     return results

@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 
 from ...errors import UsageProblem
-from ..checking import Problem, error, refs, s3_endpoint_problems, warning
+from ...results import Check
+from ..checking import error, refs, s3_endpoint_problems, warning
 from ..s3a import s3a_jars_for
 from ..spec import InstallSpec
 from .params import Params
 
 
-def check(params: Params, spec: InstallSpec) -> list[Problem]:
-    problems: list[Problem] = list(refs(params, ["s3_access_key_ref", "s3_secret_key_ref"],
+def check(params: Params, spec: InstallSpec) -> list[Check]:
+    problems: list[Check] = list(refs(params, ["s3_access_key_ref", "s3_secret_key_ref"],
                                         required=["s3_access_key_ref", "s3_secret_key_ref"]))  # fmt: skip
     try:
         s3a_jars_for(params.spark_version)

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...checks.pages import ui_check
+from ...results import Check
 from .. import sparkapp, verify
 from ..connect import Cluster
 from ..pipeline import verify_pods, verify_s3
 from .params import Params
 
 
-def verify_history(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
+def verify_history(rb: Any, c: Cluster, p: Params) -> list[Check]:
     results = []
     if p.check_pods:
         selector = f"app.kubernetes.io/name={p.name}"
         results.append(verify_pods(c, p.namespace, selector, "History Server 파드 Ready", p.pod_timeout))
     prefix = p.ui_path.rstrip("/")
-    results.append(
-        verify.ui_page(
-            c.http, c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix
-        )
-    )
+    results.append(ui_check(c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix))
     results += verify_s3(rb, c, p.bucket, p.log_prefix, p.probe_write, require_objects=False)
     before = {o.key for o in c.s3.list_objects(p.bucket, p.log_prefix)} if c.s3 else set()
     namespace = p.smoke_namespace or "spark"
@@ -35,10 +33,10 @@ def verify_history(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
     status = sparkapp.wait(c, namespace, app, ("COMPLETED", "FAILED"), p.smoke_timeout)
     state, app_id = verify.app_state(status), str(status.get("sparkApplicationId") or "")
     if state != "COMPLETED" or not app_id:
-        results.append(verify.Check("smoke-app", False, f"검증 앱 {namespace}/{app}", f"state {state or 'unknown'}, "
+        results.append(Check.failed("smoke-app", f"검증 앱 {namespace}/{app}", f"state {state or 'unknown'}, "
                                     f"application id {app_id or '-'}"))  # fmt: skip
         return results
-    results.append(verify.Check("smoke-app", True, f"검증 앱 {namespace}/{app}", f"COMPLETED ({app_id})"))
+    results.append(Check.passed("smoke-app", f"검증 앱 {namespace}/{app}", f"COMPLETED ({app_id})"))
     results.append(
         verify.history_lists(c.http, c.base_url, prefix, app_id, "History Server가 검증 앱을 나열", 60)
     )

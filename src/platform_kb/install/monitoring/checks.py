@@ -10,8 +10,9 @@ from urllib.parse import urlparse
 
 from ...errors import UsageProblem
 from ...inventory import Inventory
+from ...results import Check
 from ..chart import parse_version
-from ..checking import Problem, error, get, literal_secrets, refs, unknown_keys, warning
+from ..checking import error, get, literal_secrets, refs, unknown_keys, warning
 from ..spec import InstallSpec
 from .chart import KNOWN_KEYS
 from .params import Params, grafana_ini_origin, grafana_ini_path, load_monitoring_inventory
@@ -45,7 +46,7 @@ def _bytes(text: str) -> int | None:
     return None if unit is None else int(float(match.group(1)) * _UNITS[unit])
 
 
-def _grafana_literal_passwords(values: Any, path: str = "") -> Iterator[Problem]:
+def _grafana_literal_passwords(values: Any, path: str = "") -> Iterator[Check]:
     if isinstance(values, Mapping):
         for key, value in values.items():
             sub = f"{path}.{key}" if path else str(key)
@@ -62,8 +63,8 @@ def _origin(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
-def _grafana_problems(p: Params, values: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+def _grafana_problems(p: Params, values: Mapping[str, Any]) -> list[Check]:
+    problems: list[Check] = []
     prefix = p.grafana_prefix
     server = (values.get("grafana") or {}).get("grafana.ini", {}).get("server", {}) or {}
     root_url = str(server.get("root_url") or "")
@@ -130,8 +131,8 @@ def _grafana_problems(p: Params, values: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _prometheus_problems(p: Params, values: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+def _prometheus_problems(p: Params, values: Mapping[str, Any]) -> list[Check]:
+    problems: list[Check] = []
     spec = get(values, "prometheus.prometheusSpec") or {}
     route = str(spec.get("routePrefix") or "/")
     external = str(spec.get("externalUrl") or "")
@@ -175,8 +176,8 @@ def _prometheus_problems(p: Params, values: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _storage_problems(p: Params, spec: Mapping[str, Any], retention_size: str) -> list[Problem]:
-    problems: list[Problem] = []
+def _storage_problems(p: Params, spec: Mapping[str, Any], retention_size: str) -> list[Check]:
+    problems: list[Check] = []
     if p.storage_class and not p.storage_size:
         problems.append(error("storage", f"storage_class {p.storage_class!r} is set but storage_size is empty",
                                "give storage_size, e.g. 50Gi"))  # fmt: skip
@@ -195,8 +196,8 @@ def _storage_problems(p: Params, spec: Mapping[str, Any], retention_size: str) -
     return problems
 
 
-def _scrape_problems(p: Params, values: Mapping[str, Any], inventory: Inventory | None) -> list[Problem]:
-    problems: list[Problem] = []
+def _scrape_problems(p: Params, values: Mapping[str, Any], inventory: Inventory | None) -> list[Check]:
+    problems: list[Check] = []
     configs = get(values, "prometheus.prometheusSpec.additionalScrapeConfigs") or []
     if isinstance(configs, list):
         names = [str(c.get("job_name")) for c in configs if isinstance(c, Mapping)]
@@ -222,9 +223,9 @@ def _scrape_problems(p: Params, values: Mapping[str, Any], inventory: Inventory 
     return problems
 
 
-def host_port_problems(inventory: Inventory) -> list[Problem]:
+def host_port_problems(inventory: Inventory) -> list[Check]:
     """Exporter ports that collide with the host's SSH port, a Proxmox service or another exporter on it."""
-    problems: list[Problem] = []
+    problems: list[Check] = []
     by_address: dict[str, list[str]] = {}
     for host in inventory.hosts:
         address = host.exporter_address or host.address
@@ -245,12 +246,12 @@ def host_port_problems(inventory: Inventory) -> list[Problem]:
     return problems
 
 
-def check(params: Params, spec: InstallSpec, inventory: Inventory | None = None) -> list[Problem]:
+def check(params: Params, spec: InstallSpec, inventory: Inventory | None = None) -> list[Check]:
     """kube-prometheus-stack values + the inventory: keys, paths under ingress-nginx, credentials, retention,
     storage, scrape jobs and exporter ports. ``inventory`` defaults to the file named by ``params.inventory``."""
     assert spec.release is not None
     values = spec.release.values
-    problems: list[Problem] = list(unknown_keys(values, KNOWN_KEYS, "kube-prometheus-stack"))
+    problems: list[Check] = list(unknown_keys(values, KNOWN_KEYS, "kube-prometheus-stack"))
     problems += literal_secrets(values)
     problems += refs(params, ["grafana_admin_password_ref"], required=["grafana_admin_password_ref"])
     try:

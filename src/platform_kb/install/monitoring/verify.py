@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...inventory import Inventory
+from ...results import Check
 from .. import verify
 from ..connect import Cluster
 from ..pipeline import verify_pods
@@ -38,15 +39,13 @@ def monitoring_selectors(p: Params) -> dict[str, str]:
     }
 
 
-def verify_monitoring(
-    rb: Any, c: Cluster, p: Params, inventory: Inventory | None = None
-) -> list[verify.Check]:
+def verify_monitoring(rb: Any, c: Cluster, p: Params, inventory: Inventory | None = None) -> list[Check]:
     """Pods Ready, the Prometheus UI under its prefix, every target up (inventory hosts included), Grafana's
     sub-path. ``inventory`` defaults to the file named by ``p.inventory``."""
     from ...checks import prometheus as prom
 
     inventory = inventory if inventory is not None else load_monitoring_inventory(p)
-    results: list[verify.Check] = []
+    results: list[Check] = []
     timeout = p.pod_timeout
     if p.check_pods:
         titles = {"operator": "Prometheus Operator 파드 Ready", "prometheus": "Prometheus 파드 Ready",
@@ -65,10 +64,11 @@ def verify_monitoring(
     return results
 
 
-def _grafana_subpath(c: Cluster, p: Params) -> list[verify.Check]:
+def _grafana_subpath(c: Cluster, p: Params) -> list[Check]:
     try:
         from ...checks.grafana import check_grafana_subpath
     except ImportError as exc:
-        return [verify.Check("grafana-subpath", False, f"Grafana {p.grafana_prefix}/", f"check not available ({exc})",
-                             severity="info")]  # fmt: skip
+        return [
+            Check.skipped("grafana-subpath", f"Grafana {p.grafana_prefix}/", f"check not available ({exc})")
+        ]
     return list(check_grafana_subpath(c.http, c.base_url, p.grafana_prefix))

@@ -12,8 +12,9 @@ import difflib
 import re
 
 from ...errors import UsageProblem
+from ...results import Check
 from ..chart import parse_version
-from ..checking import Problem, error, get, literal_secrets, unknown_keys, warning
+from ..checking import error, get, literal_secrets, unknown_keys, warning
 from ..spec import InstallSpec
 from ..verify import url_format_path
 from .chart import CHART, KNOWN_KEYS, MIN_VERSION
@@ -23,8 +24,8 @@ URL_VARIABLES = ("{{$appName}}", "{{$appNamespace}}", "{{$appId}}")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
 
 
-def check_url_format(url_format: str, chart_version: str) -> list[Problem]:
-    problems: list[Problem] = []
+def check_url_format(url_format: str, chart_version: str) -> list[Check]:
+    problems: list[Check] = []
     if not url_format:
         return [error("urlformat-empty", "controller.uiIngress.urlFormat is empty but uiIngress is enabled")]
     for var in _TEMPLATE.findall(url_format):
@@ -58,10 +59,10 @@ def check_url_format(url_format: str, chart_version: str) -> list[Problem]:
     return problems
 
 
-def check(params: Params, spec: InstallSpec) -> list[Problem]:
+def check(params: Params, spec: InstallSpec) -> list[Check]:
     assert spec.release is not None
     values = spec.release.values
-    problems: list[Problem] = list(unknown_keys(values, KNOWN_KEYS, "spark-operator"))
+    problems: list[Check] = list(unknown_keys(values, KNOWN_KEYS, "spark-operator"))
     problems += literal_secrets(values)
     try:
         version = parse_version(params.chart_version)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...checks.pages import ui_check
+from ...results import Check
 from .. import sparkapp, verify
 from ..connect import Cluster
 from ..pipeline import verify_pods
 from .params import Params
 
 
-def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
+def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[Check]:
     results = []
     if p.check_pods:
         selector = f"app.kubernetes.io/instance={p.release}"
@@ -34,15 +36,13 @@ def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[verify.Check]:
         # the ingress controller needs a moment to route to a driver that just became ready (503 meanwhile)
         results.append(
             verify.poll(
-                lambda: verify.ui_page(
-                    c.http, c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path
-                ),
+                lambda: ui_check(c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path),
                 lambda r: r.ok,
                 60,
                 1.0,
             )
         )
     else:
-        results.append(verify.Check("ui", False, f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
+        results.append(Check.failed("ui", f"Spark UI {path}/", f"app state {verify.app_state(status) or 'unknown'}, "
                                     "not RUNNING: the UI could not be checked", severity="warning"))  # fmt: skip
     return results
