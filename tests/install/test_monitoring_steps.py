@@ -15,6 +15,7 @@ from platform_kb.install.monitoring import nodes
 from platform_kb.install.monitoring.params import load_monitoring_inventory
 from platform_kb.install.monitoring.verify import monitoring_selectors, verify_monitoring
 from platform_kb.inventory import load_inventory
+from platform_kb.probes import Prober
 from platform_kb.runner.params import build
 
 from .conftest import FakeCluster
@@ -119,12 +120,17 @@ def test_verify_monitoring_without_pods(params: monitoring.Params, monkeypatch: 
             up = [target("hosts", h.target, host=h.name) for h in inventory.hosts]
             return httpx.Response(200, json={"status": "success", "data": {"activeTargets": up}})
         if path in ("/prometheus/", "/grafana/"):
-            return httpx.Response(200, text="<html></html>")
+            page = f'<html><head><link rel="stylesheet" href="{path}app.css"></head></html>'
+            return httpx.Response(200, text=page, headers={"content-type": "text/html"})
+        if path.endswith("/app.css"):
+            return httpx.Response(200, text="a{}", headers={"content-type": "text/css"})
         return httpx.Response(404)
 
+    transport = httpx.MockTransport(handler)
     c = Cluster(
-        None, None, None, httpx.Client(transport=httpx.MockTransport(handler)), "http://127.0.0.1:8080"
-    )
+        None, None, None, httpx.Client(transport=transport), "http://127.0.0.1:8080",
+        prober=Prober(transport=transport),
+    )  # fmt: skip
     rb = runbook.start("install-monitoring", plan=False, state_path=None)
     results = verify_monitoring(rb, c, monitoring.Params(check_pods=False), inventory)
     ids = [(r.id, r.ok) for r in results]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ..errors import UsageProblem
+from ..probes import Prober
 from ..profiles import BastionSpec
 from . import runners
 from .params import InstallParams
@@ -92,6 +93,7 @@ class Cluster:
     http: httpx.Client
     base_url: str
     s3: S3Client | None = None
+    prober: Prober = field(default_factory=Prober)  # UI pages through the tunnel (checks.pages.ui_check)
 
 
 def cluster(rb: Any, p: InstallParams, tunnel: Any) -> Cluster:

@@ -1,6 +1,6 @@
 """Verification after apply — read-only checks, also runnable on their own.
 
-Last step of the install flow. Each function returns a :class:`platform_kb.results.Check` (passed
+Last step of the install flow. Each function returns a :class:`platform_kb.Check` (passed
 or failed, with evidence) and never changes the cluster; the only writes are the explicit
 smoke-test helpers at the end (a probe object on S3, a test SparkApplication), which the runbooks
 route through ``rb.action``.
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from .. import results
+from ..results import Check
 from .s3 import S3Client, S3Error
 
 T = TypeVar("T")
@@ -49,53 +47,47 @@ def _ready(pod: Any) -> bool:
     return any(cond.type == "Ready" and cond.status == "True" for cond in conditions)
 
 
-def pods_ready(core_v1: Any, namespace: str, selector: str, title: str) -> results.Check:
+def pods_ready(core_v1: Any, namespace: str, selector: str, title: str) -> Check:
     """Every pod matching ``selector`` that is not a finished job is Running and Ready (at least one)."""
     pods = core_v1.list_namespaced_pod(namespace, label_selector=selector).items
     live = [p for p in pods if (p.status.phase if p.status else "") not in ("Succeeded",)]
     not_ready = [p.metadata.name for p in live if not _ready(p)]
     evidence = {"namespace": namespace, "selector": selector, "pods": str(len(live))}
     if not live:
-        return results.Check.failed("pods-ready", title, f"no pods match {selector} in {namespace}", evidence)
+        return Check.failed("pods-ready", title, f"no pods match {selector} in {namespace}", evidence)
     if not_ready:
-        return results.Check.failed(
-            "pods-ready", title, f"not ready: {', '.join(sorted(not_ready))}", evidence
-        )
-    return results.Check.passed("pods-ready", title, f"{len(live)} pod(s) ready", evidence)
+        return Check.failed("pods-ready", title, f"not ready: {', '.join(sorted(not_ready))}", evidence)
+    return Check.passed("pods-ready", title, f"{len(live)} pod(s) ready", evidence)
 
 
-def wait_pods_ready(core_v1: Any, namespace: str, selector: str, title: str, timeout: float) -> results.Check:
+def wait_pods_ready(core_v1: Any, namespace: str, selector: str, title: str, timeout: float) -> Check:
     return poll(lambda: pods_ready(core_v1, namespace, selector, title), lambda c: c.ok, timeout, 2.0)
 
 
 # --- S3 -----------------------------------------------------------------------------------------------
-def s3_prefix(
-    client: S3Client, bucket: str, prefix: str, title: str, require_objects: bool = True
-) -> results.Check:
+def s3_prefix(client: S3Client, bucket: str, prefix: str, title: str, require_objects: bool = True) -> Check:
     """The bucket exists and the prefix holds objects (S3 has no folders: a prefix exists once it has one)."""
     evidence = {"endpoint": client.endpoint, "bucket": bucket, "prefix": prefix}
     try:
         if not client.head_bucket(bucket):
-            return results.Check.failed("s3-prefix", title, f"bucket {bucket} does not exist", evidence)
+            return Check.failed("s3-prefix", title, f"bucket {bucket} does not exist", evidence)
         objects = client.list_objects(bucket, prefix, max_keys=1000)
     except (S3Error, httpx.HTTPError) as exc:
-        return results.Check.failed("s3-prefix", title, str(exc), evidence)
+        return Check.failed("s3-prefix", title, str(exc), evidence)
     evidence["objects"] = str(len(objects))
     if not objects:
         severity = "error" if require_objects else "warning"
-        return results.Check.failed(
+        return Check.failed(
             "s3-prefix", title, f"s3://{bucket}/{prefix} holds no objects yet", evidence, severity
         )
     newest = max(objects, key=lambda o: o.last_modified)
     evidence["newest"] = f"{newest.key} ({newest.last_modified})"
-    return results.Check.passed(
-        "s3-prefix", title, f"{len(objects)} object(s), newest {newest.key}", evidence
-    )
+    return Check.passed("s3-prefix", title, f"{len(objects)} object(s), newest {newest.key}", evidence)
 
 
 def s3_new_objects(
     client: S3Client, bucket: str, prefix: str, before: set[str], title: str, timeout: float
-) -> results.Check:
+) -> Check:
     """Wait until an object not in ``before`` appears under ``prefix`` (the prefix *receives* objects)."""
 
     def fetch() -> list[str]:
@@ -108,8 +100,8 @@ def s3_new_objects(
     new = sorted(set(keys) - before)
     evidence = {"bucket": bucket, "prefix": prefix, "new": ", ".join(new[:5])}
     if new:
-        return results.Check.passed("s3-receives", title, f"{len(new)} new object(s): {new[0]}", evidence)
-    return results.Check.failed(
+        return Check.passed("s3-receives", title, f"{len(new)} new object(s): {new[0]}", evidence)
+    return Check.failed(
         "s3-receives",
         title,
         f"no new object under s3://{bucket}/{prefix} within {timeout:.0f}s",
@@ -117,7 +109,7 @@ def s3_new_objects(
     )
 
 
-def s3_probe_write(client: S3Client, bucket: str, prefix: str, title: str) -> results.Check:
+def s3_probe_write(client: S3Client, bucket: str, prefix: str, title: str) -> Check:
     """Write, read back and delete one small object under ``prefix`` (proves the credentials can write there)."""
     key = f"{prefix.rstrip('/')}/.platform-kb-probe-{int(time.time())}"
     body = b"platform-kb install verification\n"
@@ -126,8 +118,8 @@ def s3_probe_write(client: S3Client, bucket: str, prefix: str, title: str) -> re
         ok = client.get_object(bucket, key) == body
         client.delete_object(bucket, key)
     except (S3Error, httpx.HTTPError) as exc:
-        return results.Check.failed("s3-write", title, str(exc), {"bucket": bucket, "key": key})
-    return results.Check.judged(
+        return Check.failed("s3-write", title, str(exc), {"bucket": bucket, "key": key})
+    return Check.judged(
         ok,
         "s3-write",
         title,
@@ -158,12 +150,12 @@ def expected_ui_path(url_format: str, app: str, namespace: str, app_id: str = ""
     )
 
 
-def ui_ingress(net_v1: Any, namespace: str, app: str, expected_path: str, title: str) -> results.Check:
+def ui_ingress(net_v1: Any, namespace: str, app: str, expected_path: str, title: str) -> Check:
     """The operator's UI Ingress for ``app`` (found by label) routes ``expected_path`` with the rewrite."""
     items = net_v1.list_namespaced_ingress(namespace, label_selector=f"{APP_LABEL}={app}").items
     evidence = {"namespace": namespace, "selector": f"{APP_LABEL}={app}", "expected": expected_path}
     if not items:
-        return results.Check.failed(
+        return Check.failed(
             "ui-ingress", title, f"no Ingress labelled {APP_LABEL}={app} in {namespace}", evidence
         )
     ing = items[0]
@@ -174,15 +166,15 @@ def ui_ingress(net_v1: Any, namespace: str, app: str, expected_path: str, title:
     evidence.update({"ingress": ing.metadata.name, "paths": ", ".join(map(str, paths))})
     wanted = f"{expected_path}(/|$)(.*)"
     if wanted not in paths:
-        return results.Check.failed(
+        return Check.failed(
             "ui-ingress",
             title,
             f"Ingress {ing.metadata.name} routes {paths}, expected {wanted}",
             evidence,
         )
     if annotations.get("nginx.ingress.kubernetes.io/rewrite-target") != "/$2":
-        return results.Check.failed("ui-ingress", title, "rewrite-target annotation is not /$2", evidence)
-    return results.Check.passed("ui-ingress", title, f"{ing.metadata.name}: {wanted}", evidence)
+        return Check.failed("ui-ingress", title, "rewrite-target annotation is not /$2", evidence)
+    return Check.passed("ui-ingress", title, f"{ing.metadata.name}: {wanted}", evidence)
 
 
 def app_status(custom: Any, namespace: str, name: str) -> dict[str, Any]:
@@ -199,7 +191,7 @@ FINISHED_STATES = ("COMPLETED", "FAILED", "SUCCEEDING", "FAILING")
 
 def history_lists(
     http: httpx.Client, base_url: str, ui_path: str, app_id: str, title: str, timeout: float
-) -> results.Check:
+) -> Check:
     """The History Server (through the ingress) lists ``app_id`` in /api/v1/applications."""
     url = f"{base_url.rstrip('/')}{ui_path.rstrip('/')}/api/v1/applications"
 
@@ -213,10 +205,8 @@ def history_lists(
     apps = poll(fetch, lambda items: any(a.get("id") == app_id for a in items), timeout, 2.0)
     evidence = {"url": url, "app_id": app_id, "listed": str(len(apps))}
     if any(a.get("id") == app_id for a in apps):
-        return results.Check.passed("history-lists", title, f"{app_id} listed", evidence)
-    return results.Check.failed(
-        "history-lists", title, f"{app_id} not listed within {timeout:.0f}s", evidence
-    )
+        return Check.passed("history-lists", title, f"{app_id} listed", evidence)
+    return Check.failed("history-lists", title, f"{app_id} not listed within {timeout:.0f}s", evidence)
 
 
 def smoke_application(
@@ -293,99 +283,3 @@ def smoke_application(
         },
         "spec": spec,
     }
-
-
-# --- legacy: the old result type and page check, kept only for checks/grafana.py and checks/prometheus.py
-# (moved to platform_kb.results.Check and platform_kb.checks.pages.ui_check on another branch; install no
-# longer uses anything below). Delete this block once nothing under src/platform_kb/checks imports it.
-@dataclass(frozen=True)
-class Check:
-    id: str
-    ok: bool
-    title: str
-    detail: str = ""
-    evidence: dict[str, str] = field(default_factory=dict)
-    severity: str = "error"  # how a failure counts: error | warning | info (info: skipped)
-    fix: str = ""  # what to do when the check fails (Korean; shown with the finding)
-
-    def row(self) -> dict[str, str]:
-        return {"check": self.title, "result": "ok" if self.ok else self.severity, "detail": self.detail}
-
-
-class _Assets(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "script" and a.get("src"):
-            self.found.append(str(a["src"]))
-        elif (
-            tag == "link"
-            and a.get("href")
-            and ("stylesheet" in (a.get("rel") or "") or str(a["href"]).endswith(".css"))
-        ):
-            self.found.append(str(a["href"]))
-
-
-def page_assets(html: str) -> list[str]:
-    """``<script src>`` and stylesheet ``<link href>`` of a page, in order."""
-    parser = _Assets()
-    parser.feed(html)
-    return parser.found
-
-
-def ui_page(
-    http: httpx.Client, base_url: str, path: str, title: str, prefix: str | None = None, max_assets: int = 40
-) -> Check:
-    """GET ``path`` through the tunnel; redirects, the page and its CSS/JS must stay under ``prefix``."""
-    prefix = prefix if prefix is not None else path.rstrip("/")
-    url = base_url.rstrip("/") + path
-    problems: list[str] = []
-    hops: list[str] = []
-    try:
-        response = http.get(url, follow_redirects=False)
-        for _ in range(10):
-            if response.status_code not in (301, 302, 303, 307, 308):
-                break
-            location = response.headers.get("location", "")
-            hops.append(f"{response.status_code} {location}")
-            if location.startswith("//"):
-                problems.append(f"redirect to protocol-relative {location!r} (spark.ui.proxyBase=/ ?)")
-                break
-            target = urljoin(str(response.url), location)
-            if prefix and not urlsplit(target).path.startswith(prefix):
-                problems.append(f"redirect leaves {prefix}: {location!r}")
-                break
-            response = http.get(target, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        return Check("ui", False, title, f"{url}: {type(exc).__name__}: {exc}", {"url": url})
-    evidence = {"url": url, "status": str(response.status_code), "redirects": " -> ".join(hops) or "none"}
-    if problems:
-        return Check("ui", False, title, "; ".join(problems), evidence)
-    if response.status_code != 200:
-        return Check("ui", False, title, f"{response.url} answered {response.status_code}", evidence)
-    assets = page_assets(response.text)[:max_assets]
-    failures = []
-    for ref in assets:
-        if ref.startswith("//"):
-            failures.append(f"{ref} is protocol-relative")
-            continue
-        target = urljoin(str(response.url), ref)
-        if urlsplit(target).netloc != urlsplit(str(response.url)).netloc:
-            continue  # an external CDN asset is not this check's business
-        if prefix and not urlsplit(target).path.startswith(prefix):
-            failures.append(f"{ref} is outside {prefix}")
-            continue
-        try:
-            status = http.get(target, follow_redirects=True).status_code
-        except httpx.HTTPError as exc:
-            failures.append(f"{ref}: {type(exc).__name__}")
-            continue
-        if status != 200:
-            failures.append(f"{ref}: {status}")
-    evidence["assets"] = str(len(assets))
-    if failures:
-        return Check("ui-assets", False, title, "; ".join(failures[:5]), evidence)
-    return Check("ui", True, title, f"200 with {len(assets)} CSS/JS asset(s) loading", evidence)

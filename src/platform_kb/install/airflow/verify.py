@@ -18,6 +18,10 @@ def verify_airflow(rb: Any, c: Cluster, p: Params) -> list[Check]:
         results.append(verify_pods(c, p.namespace, selector, "Airflow 파드 Ready", p.pod_timeout))
     if p.check_ui:
         prefix = p.ui_path.rstrip("/")
-        results.append(ui_check(c.base_url, p.ui_path, f"Airflow UI ({p.ui_path}) + CSS/JS", prefix=prefix))
+        results.append(
+            ui_check(
+                c.base_url, p.ui_path, f"Airflow UI ({p.ui_path}) + CSS/JS", prefix=prefix, prober=c.prober
+            )
+        )
     results += verify_s3(rb, c, p.bucket, p.log_prefix, p.probe_write, require_objects=False)
     return results

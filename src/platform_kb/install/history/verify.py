@@ -19,7 +19,11 @@ def verify_history(rb: Any, c: Cluster, p: Params) -> list[Check]:
         selector = f"app.kubernetes.io/name={p.name}"
         results.append(verify_pods(c, p.namespace, selector, "History Server 파드 Ready", p.pod_timeout))
     prefix = p.ui_path.rstrip("/")
-    results.append(ui_check(c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix))
+    results.append(
+        ui_check(
+            c.base_url, prefix + "/", f"History Server UI {prefix}/ + CSS/JS", prefix=prefix, prober=c.prober
+        )
+    )
     results += verify_s3(rb, c, p.bucket, p.log_prefix, p.probe_write, require_objects=False)
     before = {o.key for o in c.s3.list_objects(p.bucket, p.log_prefix)} if c.s3 else set()
     namespace = p.smoke_namespace or "spark"

@@ -53,7 +53,9 @@ def verify_monitoring(rb: Any, c: Cluster, p: Params, inventory: Inventory | Non
         for key, selector in monitoring_selectors(p).items():
             results.append(verify_pods(c, p.namespace, selector, titles[key], timeout))
     results.append(
-        verify.poll(lambda: prom.check_ui(c.http, c.base_url, p.prometheus_path), lambda r: r.ok, 60, 2.0)
+        verify.poll(
+            lambda: prom.check_ui(c.base_url, p.prometheus_path, prober=c.prober), lambda r: r.ok, 60, 2.0
+        )
     )
     targets_timeout = p.targets_timeout
     results += verify.poll(

@@ -36,7 +36,9 @@ def verify_spark_operator(rb: Any, c: Cluster, p: Params) -> list[Check]:
         # the ingress controller needs a moment to route to a driver that just became ready (503 meanwhile)
         results.append(
             verify.poll(
-                lambda: ui_check(c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path),
+                lambda: ui_check(
+                    c.base_url, path + "/", f"Spark UI {path}/ + CSS/JS", prefix=path, prober=c.prober
+                ),
                 lambda r: r.ok,
                 60,
                 1.0,
