@@ -146,28 +146,66 @@ def test_scenario(lab: Lab, scenario: str) -> None:
     lab.up(scenario)
     result, summary = lab.run()
     _check(summary, result, ids, code)
-    fixes = " ".join(f["fix"] for f in summary["findings"])
-    base = f"http://127.0.0.1:{lab.local_port}"
-    if scenario == "healthy":
-        assert f"지금 동작하는 주소:** {base}/spark-ui/spark/long-test/" in result.stdout + _notebook_text(
-            lab
-        )
-    if scenario == "suffix-mismatch":
-        assert "random_name_suffix=False" in fixes
-        assert f"{base}/spark-ui/spark/long-test-" in fixes
-        # the address a user builds from the DAG name does not match the suffixed Ingress either
-        result, summary = lab.run("-p", "url", f"{base}/spark-ui/spark/long-test/")
-        _check(summary, result, ["app-name-suffix", "ingress-path-mismatch"], 1)
-    if scenario == "proxybase-root":
-        evidence = summary["findings"][0]["evidence"]
-        assert evidence["GET /"] == "HTTP/1.1 302 Found; Location: //jobs/"
-    if scenario == "handset-proxybase":
-        root = summary["findings"][0]
-        assert [r["kind"] for r in root["remedies"]] == ["spark-conf"] and "urlFormat" not in root["fix"]
-    if scenario == "literal-fix":
-        assert "정상입니다" not in result.stdout + _notebook_text(lab)
-    if scenario == "driver-finished":
-        assert f"{base}/spark-history/history/" in fixes
+    SCENARIO_EVIDENCE[scenario](lab, result, summary)
+
+
+def _fixes(summary: dict) -> str:
+    return " ".join(f["fix"] for f in summary["findings"])
+
+
+def _base(lab: Lab) -> str:
+    return f"http://127.0.0.1:{lab.local_port}"
+
+
+def _healthy(lab: Lab, result, summary: dict) -> None:
+    shown = result.stdout + _notebook_text(lab)
+    assert f"지금 동작하는 주소:** {_base(lab)}/spark-ui/spark/long-test/" in shown
+
+
+def _suffix_mismatch(lab: Lab, result, summary: dict) -> None:
+    assert "random_name_suffix=False" in _fixes(summary)
+    assert f"{_base(lab)}/spark-ui/spark/long-test-" in _fixes(summary)
+    # the address a user builds from the DAG name does not match the suffixed Ingress either
+    result, summary = lab.run("-p", "url", f"{_base(lab)}/spark-ui/spark/long-test/")
+    _check(summary, result, ["app-name-suffix", "ingress-path-mismatch"], 1)
+
+
+def _proxybase_root(lab: Lab, result, summary: dict) -> None:
+    assert summary["findings"][0]["evidence"]["GET /"] == "HTTP/1.1 302 Found; Location: //jobs/"
+
+
+def _handset_proxybase(lab: Lab, result, summary: dict) -> None:
+    root = summary["findings"][0]
+    assert [r["kind"] for r in root["remedies"]] == ["spark-conf"] and "urlFormat" not in root["fix"]
+
+
+def _literal_fix(lab: Lab, result, summary: dict) -> None:
+    assert "정상입니다" not in result.stdout + _notebook_text(lab)
+
+
+def _driver_finished(lab: Lab, result, summary: dict) -> None:
+    assert f"{_base(lab)}/spark-history/history/" in _fixes(summary)
+
+
+def _ids_and_exit_code_only(lab: Lab, result, summary: dict) -> None:
+    """The finding ids and the exit code (checked above) are this scenario's whole evidence."""
+
+
+# What each scenario shows beyond its finding ids and exit code (every scenario in IN_LAB has an entry).
+SCENARIO_EVIDENCE = {
+    "healthy": _healthy,
+    "suffix-mismatch": _suffix_mismatch,
+    "proxybase-root": _proxybase_root,
+    "handset-proxybase": _handset_proxybase,
+    "literal-fix": _literal_fix,
+    "driver-finished": _driver_finished,
+    "missing-rewrite": _ids_and_exit_code_only,
+    "proxybase-mismatch": _ids_and_exit_code_only,
+}
+
+
+def test_every_expected_scenario_names_its_evidence() -> None:
+    assert set(SCENARIO_EVIDENCE) == set(EXPECTED)
 
 
 def _notebook_text(lab: Lab) -> str:

@@ -178,10 +178,8 @@ def test_verdict_and_working_url_come_from_the_same_probe(scenario, name):
     run = scenario(name)
     v = verdict(run.obs, run.findings)
     assert v.healthy == (run.obs.ui_works() and not has_errors(run.findings))
-    if run.obs.ui_works():
-        assert v.working_url == run.obs.browser_url()
-    else:
-        assert v.working_url != run.obs.browser_url()
+    # the user's own address is the working one exactly when the probe saw it work
+    assert (v.working_url == run.obs.browser_url()) is run.obs.ui_works()
     # healthy exactly when the live page probe worked; never with an error finding
     assert v.healthy == (name in ("healthy", "suffix-mismatch") and not has_errors(run.findings))
     for f in run.findings:
