@@ -13,6 +13,7 @@ scheme).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,16 @@ def context_server(
     except kube_config.ConfigException as exc:
         raise KubeconfigError(where, str(exc), UNREADABLE) from exc
     return ContextServer(name, cluster_name, entry.get("server"), entry.get("tls-server-name"))
+
+
+def merged_kubeconfig(kubeconfig: str | Path | Sequence[str | Path]) -> dict[str, Any]:
+    """The kubeconfig document as the official loader merged it (``KubeConfigMerger``), as plain
+    data: for writing a copy that points elsewhere (``install.runners.write_tunnel_kubeconfig``)."""
+    paths = [kubeconfig] if isinstance(kubeconfig, str | Path) else list(kubeconfig)
+    merged = _merge([Path(p).expanduser() for p in paths]).config.value
+    return copy.deepcopy(
+        {key: [getattr(i, "value", i) for i in v] if isinstance(v, list) else v for key, v in merged.items()}
+    )
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from .. import kube
 from ..errors import KbError, MissingPrerequisite, UsageProblem
 from ..profiles import BastionSpec
 from .commands import Command, Shell
@@ -133,22 +134,14 @@ def write_tunnel_kubeconfig(source: str | Path, api_url: str, dest: Path, contex
     path = Path(source).expanduser()
     if not path.is_file():
         raise UsageProblem(f"kubeconfig not found: {path}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    ctx_name = context or data.get("current-context")
-    ctx = next((c.get("context", {}) for c in data.get("contexts", []) if c.get("name") == ctx_name), None)
-    if ctx is None:
-        raise UsageProblem(f"kubeconfig {path}: context {ctx_name!r} not found")
-    cluster = next(
-        (c.get("cluster") for c in data.get("clusters", []) if c.get("name") == ctx.get("cluster")), None
-    )
-    if cluster is None:
-        raise UsageProblem(f"kubeconfig {path}: cluster {ctx.get('cluster')!r} not found")
-    original = urlparse(str(cluster.get("server", "")))
+    server = kube.context_server(path, context)  # the official loader resolves context and cluster
+    data = kube.merged_kubeconfig(path)
+    cluster = next(c["cluster"] for c in data["clusters"] if c.get("name") == server.cluster)
     target = urlparse(api_url)
-    scheme = original.scheme or target.scheme or "https"
+    scheme = urlparse(server.server or "").scheme or target.scheme or "https"
     cluster["server"] = f"{scheme}://{target.hostname}:{target.port}"
-    if scheme == "https" and original.hostname and "tls-server-name" not in cluster:
-        cluster["tls-server-name"] = original.hostname
+    if scheme == "https" and server.hostname and "tls-server-name" not in cluster:
+        cluster["tls-server-name"] = server.hostname
     if context:
         data["current-context"] = context
     dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
