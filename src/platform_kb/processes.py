@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -222,7 +223,34 @@ def _tail(log: Path | None, lines: int = 15) -> str:
     return "\n--- " + str(log) + " ---\n" + "\n".join(text)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 10000  # free_port's choices start here, below the kernel's ephemeral range
+
+
+def ephemeral_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
+    """The ports the kernel gives outgoing connections and ``bind(port 0)`` (Linux default 32768-60999)."""
+    try:
+        low, high = (int(part) for part in path.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999
+    return low, high
+
+
+def free_port(host: str = "127.0.0.1", rng: random.Random | None = None) -> int:
+    """A port nothing listens on at ``host`` now, for a server that binds it later.
+
+    Chosen outside the kernel's ephemeral range: a port from ``bind(port 0)`` is released before
+    the server binds it, and in that window any outgoing connection may take it as its source port
+    (seen: a lab run failing with "Address already in use" on such a port). Falls back to the
+    kernel's choice when nothing below the range is free.
+    """
+    rng = rng or random.Random()
+    low, _high = ephemeral_range()
+    if low - 1 > LOWEST_PORT:
+        for _ in range(64):
+            port = rng.randint(LOWEST_PORT, low - 1)
+            if port_bindable(host, port):
+                return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
