@@ -105,10 +105,6 @@ class Check:
         """How the result counts: ``ok`` or one of :data:`PROBLEMS` (``skip`` counts as ``info``)."""
         return INFO if self.status == SKIP else self.status
 
-    @property
-    def problem(self) -> bool:
-        return self.status in (ERROR, WARNING)
-
     def text(self) -> str:
         """One line: the title and, for a problem, the fix."""
         return self.title + (f" — {self.fix}" if self.fix and not self.ok else "")
@@ -135,8 +131,3 @@ class Check:
 def has_errors(results: Iterable[Check]) -> bool:
     """True when any result is an ``error`` (``kb run`` then exits 1)."""
     return any(r.status == ERROR for r in results)
-
-
-def problems(results: Iterable[Check]) -> list[Check]:
-    """The results that did not hold (errors and warnings), in order."""
-    return [r for r in results if r.problem]

@@ -1,4 +1,7 @@
-"""The layer contracts in pyproject.toml hold, and they would catch a break (a copy with one bad import)."""
+"""The layer contracts in pyproject.toml would catch a break: a copy of src/ with one bad import fails.
+
+That they hold on the checkout is shown by ``scripts/test`` itself, which runs ``lint-imports`` first.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +32,6 @@ def _copy(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     return root
-
-
-def test_the_contracts_hold_on_this_checkout() -> None:
-    result = _lint(REPO)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 broken" in result.stdout
 
 
 def _append(path: Path, line: str) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from platform_kb.results import Check, has_errors, problems
+from platform_kb.results import Check, has_errors
 
 
 def test_constructors_say_which_way_it_came_out() -> None:
     assert Check.passed("ui", "UI").ok
     failed = Check.failed("ui", "UI", "503", {"url": "/x"}, severity="warning", fix="고치기")
-    assert (failed.status, failed.severity, failed.ok, failed.problem) == ("warning", "warning", False, True)
+    assert (failed.status, failed.severity, failed.ok) == ("warning", "warning", False)
     skipped = Check.skipped("ui", "UI", "verify=false")
-    assert (skipped.status, skipped.severity, skipped.problem) == ("skip", "info", False)
+    assert (skipped.status, skipped.severity, skipped.ok) == ("skip", "info", False)
     assert Check.judged(True, "a", "A").status == "ok"
     assert Check.judged(False, "a", "A", severity="warning").status == "warning"
 
@@ -39,12 +39,11 @@ def test_only_a_problem_becomes_a_finding_and_it_keeps_the_record_shape() -> Non
         Check.passed("ui", "UI").as_finding()
 
 
-def test_has_errors_and_problems() -> None:
+def test_has_errors_counts_errors_only() -> None:
     results = [
         Check.passed("a", "A"),
         Check.failed("b", "B", severity="warning"),
         Check.skipped("c", "C", "-"),
     ]
     assert not has_errors(results)
-    assert [r.id for r in problems(results)] == ["b"]
     assert has_errors([*results, Check.failed("d", "D")])

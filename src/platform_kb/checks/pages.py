@@ -9,6 +9,8 @@ stylesheet and script it references loads as one.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from ..probes import PageCheck, Prober
 from ..results import Check
 
@@ -34,7 +36,5 @@ def ui_check(
     (default: ``path`` without its trailing slash; ``""`` allows any path)."""
     inside = (prefix if prefix is not None else path.rstrip("/")) or "/"
     url = base_url.rstrip("/") + path
-    if prober is not None:
-        return page_result(prober.check_page(url, host=host, inside=inside), check_id, title)
-    with Prober() as own:
-        return page_result(own.check_page(url, host=host, inside=inside), check_id, title)
+    with nullcontext(prober) if prober is not None else Prober() as probe:
+        return page_result(probe.check_page(url, host=host, inside=inside), check_id, title)

@@ -32,7 +32,7 @@ import nbformat
 
 from ..errors import UsageProblem
 from ..paths import ProjectPaths
-from ..profiles import find_profile, load_profile
+from ..profiles import load_profile
 from ..runbook import PLAN_ENV, STATE_ENV, RunState, read_state
 from ..secrets import Masker, SecretError, resolve
 from .console import RunConsole
@@ -266,8 +266,8 @@ def run_context(profile: str | None, paths: ProjectPaths) -> dict[str, Any]:
     """The profile's name and the labels of its ``run_context`` file (the lab's scenario, for one)."""
     if not profile:
         return {}
-    path = find_profile(profile, paths)
-    return {"profile": path.stem, **load_profile(str(path), paths).run_labels()}
+    loaded = load_profile(profile, paths)
+    return {"profile": loaded.name, **loaded.run_labels()}
 
 
 # --- the pipeline -------------------------------------------------------------------------------

@@ -57,13 +57,18 @@ def vendor_dir(prefix: Path | None = None) -> Path:
     return (prefix or Path(sys.prefix)) / "share" / "platform-kb"
 
 
+def local_path(script: VendoredScript, prefix: Path | None = None) -> Path:
+    """Where ``scripts/setup`` keeps ``script``: versioned, so a new pin never reads an old copy."""
+    return vendor_dir(prefix) / f"{script.npm_package}-{script.version}-{script.name}"
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def vendored_copy(script: VendoredScript, prefix: Path | None = None) -> Path:
     """The checked local copy of ``script``; MissingPrerequisite when it is absent or altered."""
-    path = vendor_dir(prefix) / f"{script.npm_package}-{script.version}-{script.name}"
+    path = local_path(script, prefix)
     if not path.is_file():
         raise MissingPrerequisite(
             f"{path} is missing: run scripts/setup (it takes {script.npm_package}@{script.version} from npm)"
@@ -92,7 +97,7 @@ def copy_into(docs_dir: Path, prefix: Path | None = None) -> list[Path]:
 
 def fetch(script: VendoredScript, prefix: Path | None = None) -> Path:
     """``npm pack`` the package, take ``script.member`` out, check its sha256, keep it in :func:`vendor_dir`."""
-    target = vendor_dir(prefix) / f"{script.npm_package}-{script.version}-{script.name}"
+    target = local_path(script, prefix)
     if target.is_file() and sha256_of(target) == script.sha256:
         return target
     npm = shutil.which("npm")
